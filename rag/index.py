@@ -1,0 +1,240 @@
+"""Index: everything that does not depend on the question, computed once and persisted.
+
+`index_dir/` holds
+- `faiss/`          LangChain FAISS store of passage vectors (inner product on unit vectors);
+- `bm25/`           bm25s index over Kiwi morphemes of each passage (heading included);
+- `chunks.json`     the passage/sentence table (text, offsets, heading, footnote anchors, morphemes);
+- `sentences.npy`   one vector per sentence, for picking the answer inside a passage;
+- `embed_cache.npz` passage vectors by content hash, reused by the next rebuild;
+- `manifest.json`   format version, model, chunking settings and the corpus files' sha256.
+
+`ensure(settings)` loads the index when the manifest still matches the corpus, the model and the
+settings, and rebuilds it otherwise (also when it is missing or damaged). A build is written to a
+temporary directory beside `index_dir` and renamed into place, under a file lock, so an
+interrupted or concurrent build never leaves a half-written index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .config import Settings
+from .embed import CachedEmbedder, Embedder, make_embedder
+from .errors import IndexUnavailable
+from .ingest import Chunk, Sentence, chunk, corpus_files, load
+
+log = logging.getLogger(__name__)
+
+FORMAT = "rag-index v1"
+
+
+@dataclass
+class Index:
+    chunks: list[Chunk]
+    store: object  # langchain_community FAISS store of passage vectors
+    bm25: object  # bm25s.BM25 over passage morphemes
+    sent_vecs: np.ndarray  # (n_sentences, dim), sentences in passage order
+    sent_terms: list[list[str]]  # Kiwi morphemes of each sentence (with its footnote anchor)
+    chunk_terms: list[list[str]]
+    embedder: Embedder
+    manifest: dict
+    sentences: list[Sentence] = field(init=False)
+    sent_chunk: np.ndarray = field(init=False)  # passage position of each sentence
+
+    def __post_init__(self) -> None:
+        self.sentences = [s for c in self.chunks for s in c.sentences]
+        self.sent_chunk = np.array([i for i, c in enumerate(self.chunks) for _ in c.sentences], dtype=np.int32)
+
+    def chunk_vectors(self) -> np.ndarray:
+        return self.store.index.reconstruct_n(0, self.store.index.ntotal)
+
+
+# ---------------------------------------------------------------- manifest
+
+
+def file_hashes(corpus_dir: Path) -> dict[str, str]:
+    return {
+        p.relative_to(corpus_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in corpus_files(corpus_dir)
+    }
+
+
+def expected_manifest(settings: Settings, embedder_name: str) -> dict:
+    return {
+        "format": FORMAT,
+        "model": embedder_name,
+        "chunk_size": settings.chunk_size,
+        "chunk_overlap": settings.chunk_overlap,
+        "files": file_hashes(Path(settings.corpus_dir)),
+    }
+
+
+def _stale_reason(found: dict, expected: dict) -> str | None:
+    for key in ("format", "model", "chunk_size", "chunk_overlap", "files"):
+        if found.get(key) != expected[key]:
+            return f"{key} changed"
+    return None
+
+
+# ---------------------------------------------------------------- build
+
+
+def _sentence_terms_text(chunk_: Chunk, sent: Sentence) -> str:
+    return f"{sent.context} {sent.text}" if sent.context else sent.text
+
+
+def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> Index:
+    """Read the corpus, embed passages and sentences, and write the index atomically."""
+    import bm25s
+    from langchain_community.vectorstores import FAISS
+    from langchain_community.vectorstores.utils import DistanceStrategy
+    from tqdm import tqdm
+
+    from .text import morphemes_batch
+
+    corpus_dir = Path(settings.corpus_dir)
+    index_dir = Path(settings.index_dir)
+    manifest = expected_manifest(settings, embedder.name)
+    docs = load(corpus_dir)
+    chunks = chunk(docs, settings.chunk_size, settings.chunk_overlap)
+
+    cache = CachedEmbedder(embedder, CachedEmbedder.load_cache(index_dir / "embed_cache.npz"))
+    chunk_texts = [c.embed_text for c in chunks]
+    sent_texts = [s.text for c in chunks for s in c.sentences]
+    todo = cache.count_missing(chunk_texts + sent_texts)
+    with tqdm(total=todo, desc="embedding passages", unit="text", disable=not progress or todo == 0) as bar:
+        chunk_vecs = cache.embed_batch(chunk_texts, progress=bar)
+        sent_vecs = cache.embed_batch(sent_texts, progress=bar)
+
+    chunk_terms = morphemes_batch(chunk_texts)
+    sent_terms = morphemes_batch([_sentence_terms_text(c, s) for c in chunks for s in c.sentences])
+    store = FAISS.from_embeddings(
+        text_embeddings=list(zip(chunk_texts, chunk_vecs.tolist())),
+        embedding=embedder,
+        metadatas=[{"pos": i, "chunk_id": c.chunk_id, "source": c.source} for i, c in enumerate(chunks)],
+        ids=[c.chunk_id for c in chunks],
+        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
+    )
+    bm25 = bm25s.BM25()
+    bm25.index([t or [""] for t in chunk_terms], show_progress=False)
+
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}-build-", dir=index_dir.parent))
+    tmp.chmod(0o755)
+    try:
+        store.save_local(str(tmp / "faiss"))
+        bm25.save(str(tmp / "bm25"))
+        np.save(tmp / "sentences.npy", sent_vecs.astype(np.float32))
+        table = {
+            "chunks": [asdict(c) for c in chunks],
+            "chunk_terms": chunk_terms,
+            "sent_terms": sent_terms,
+        }
+        (tmp / "chunks.json").write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+        cache.save(tmp / "embed_cache.npz")
+        manifest = {**manifest, "chunks": len(chunks), "sentences": len(sent_texts)}
+        # the manifest goes last: a directory without one is never loaded
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        _swap_into_place(tmp, index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("indexed %d passages, %d sentences from %d files", len(chunks), len(sent_texts), len(docs))
+    return Index(chunks, store, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest)
+
+
+def _swap_into_place(tmp: Path, index_dir: Path) -> None:
+    old = None
+    if index_dir.exists():
+        old = index_dir.with_name(f".{index_dir.name}-old-{tmp.name.rsplit('-', 1)[-1]}")
+        index_dir.rename(old)
+    tmp.rename(index_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- load
+
+
+def load_index(index_dir: Path, embedder: Embedder) -> Index:
+    """Load a built index; raises IndexUnavailable when it is missing or damaged."""
+    import bm25s
+    from langchain_community.vectorstores import FAISS
+    from langchain_community.vectorstores.utils import DistanceStrategy
+
+    index_dir = Path(index_dir)
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexUnavailable(f"no index in {index_dir}: run `rag index` first") from exc
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(f"index manifest in {index_dir} is unreadable: {exc}") from exc
+    if manifest.get("format") != FORMAT:
+        raise IndexUnavailable(f"index in {index_dir} has format {manifest.get('format')!r}, expected {FORMAT!r}")
+    try:
+        table = json.loads((index_dir / "chunks.json").read_text(encoding="utf-8"))
+        chunks = [
+            Chunk(**{**c, "sentences": [Sentence(**s) for s in c["sentences"]]}) for c in table["chunks"]
+        ]
+        store = FAISS.load_local(
+            str(index_dir / "faiss"),
+            embedder,
+            allow_dangerous_deserialization=True,  # our own file, written by build()
+            distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
+        )
+        bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
+        sent_vecs = np.load(index_dir / "sentences.npy", allow_pickle=False)
+    except Exception as exc:
+        raise IndexUnavailable(f"index in {index_dir} is damaged: {exc}") from exc
+    idx = Index(chunks, store, bm25, sent_vecs, table["sent_terms"], table["chunk_terms"], embedder, manifest)
+    if not (
+        store.index.ntotal == len(chunks) == len(idx.chunk_terms)
+        and len(sent_vecs) == len(idx.sentences) == len(idx.sent_terms)
+    ):
+        raise IndexUnavailable(f"index in {index_dir} is inconsistent (counts differ)")
+    return idx
+
+
+_process_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path):
+    """One builder at a time, across threads and processes."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with _process_lock, open(index_dir.with_name(f".{index_dir.name}.lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure(settings: Settings, embedder: Embedder | None = None, *, rebuild: bool = False, progress: bool = True) -> Index:
+    """The index for the current corpus, model and settings: loaded if fresh, (re)built otherwise."""
+    embedder = embedder or make_embedder(settings.embedding_model, settings.st_query_prefix, settings.st_passage_prefix)
+    index_dir = Path(settings.index_dir)
+    expected = expected_manifest(settings, embedder.name)  # also checks the corpus exists
+    with _build_lock(index_dir):
+        if not rebuild:
+            try:
+                idx = load_index(index_dir, embedder)
+                reason = _stale_reason(idx.manifest, expected)
+                if reason is None:
+                    return idx
+                log.warning("index in %s is stale (%s): rebuilding", index_dir, reason)
+            except IndexUnavailable as exc:
+                if (index_dir / "manifest.json").exists() or index_dir.exists():
+                    log.warning("%s: rebuilding", exc)
+        return build(settings, embedder, progress=progress)

@@ -1,0 +1,352 @@
+"""Ingest: read corpus files, strip page junk, and cut the text into passages and sentences.
+
+`load(dir) -> list[Document]` reads every .txt/.md/.html/.pdf file (unreadable ones are skipped
+with a warning); `chunk(docs, size, overlap) -> list[Chunk]` turns them into paragraph-sized
+passages that keep their heading and their footnotes, each with its sentences.
+
+Cleaning is generic: boilerplate lines (copyright, source credits, share/print/font controls,
+repeated lines) are dropped by their shape and by a vocabulary of web-page chrome, never by
+anything specific to one document. Display text stays as written; matching uses `normalize`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CorpusMissing, NoDocuments
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+ENCODINGS = ("utf-8-sig", "cp949", "utf-16")
+
+
+@dataclass(frozen=True)
+class Document:
+    source: str  # display path, e.g. "corpus/briefing.txt"
+    name: str  # path relative to the corpus dir, used in chunk ids
+    text: str  # the text as read (HTML/PDF already converted to text)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    context: str = ""  # for a footnote: the sentence it annotates; otherwise ""
+    is_footnote: bool = False
+
+
+@dataclass
+class Chunk:
+    chunk_id: str  # stable id "name#n"
+    source: str
+    text: str  # display text
+    start: int  # character offsets of the passage in Document.text
+    end: int
+    section: str = ""  # nearest heading above the passage ("" if none)
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedder sees: the heading gives a passage its subject."""
+        if self.section and self.section not in self.text:
+            return f"{self.section}\n{self.text}"
+        return self.text
+
+
+# ---------------------------------------------------------------- normalisation
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
+
+
+def normalize(text: str) -> str:
+    """Matching form: NFKC, straight quotes, single spaces (NBSP included)."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return _SPACES.sub(" ", text).strip()
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError("binary content, not text")
+    for enc in ENCODINGS:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(f"cannot decode as any of {', '.join(ENCODINGS)}")
+
+
+def _read_html(path: Path) -> str:
+    import trafilatura
+
+    html = _read_text(path)
+    text = trafilatura.extract(
+        html, include_comments=False, include_tables=True, favor_recall=True, output_format="txt"
+    )
+    if not text:  # trafilatura found no main content: fall back to all visible text
+        from lxml import html as lxml_html
+
+        tree = lxml_html.fromstring(html)
+        for bad in tree.xpath("//script|//style|//nav|//footer|//noscript"):
+            bad.drop_tree()
+        text = "\n".join(t.strip() for t in tree.itertext() if t.strip())
+    return text
+
+
+def _read_pdf(path: Path) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+
+
+def read_file(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        return _read_html(path)
+    if suffix == ".pdf":
+        return _read_pdf(path)
+    return _read_text(path)
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusMissing(f"corpus directory {corpus_dir} does not exist")
+    return sorted(
+        p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED and not p.name.startswith(".")
+    )
+
+
+def load(corpus_dir: Path) -> list[Document]:
+    """Read every supported file under `corpus_dir`; skip (with a warning) those that fail.
+
+    Example: `docs = load(Path("corpus"))`
+    """
+    corpus_dir = Path(corpus_dir)
+    files = corpus_files(corpus_dir)
+    docs: list[Document] = []
+    for path in files:
+        name = path.relative_to(corpus_dir).as_posix()
+        try:
+            text = read_file(path)
+        except Exception as exc:  # any reader failure: skip this file, keep the rest
+            log.warning("skipping %s: %s", path, exc)
+            continue
+        if not text.strip():
+            log.warning("skipping %s: no text", path)
+            continue
+        docs.append(Document(source=f"{corpus_dir.name}/{name}", name=name, text=text))
+    if not docs:
+        raise NoDocuments(f"no readable {'/'.join(SUPPORTED)} files in {corpus_dir}")
+    return docs
+
+
+# ---------------------------------------------------------------- cleaning
+
+# Web-page chrome: controls and menus that carry no content. A line made only of these is junk.
+_CHROME_WORDS = set(
+    """
+    공유 공유하기 프린트 프린트하기 인쇄 인쇄하기 스크랩 폰트 글자 글씨 크기 확대 축소 기사 읽어주기 다시듣기 듣기
+    음성 재생 정지 페이스북 트위터 카카오톡 카카오스토리 카카오 밴드 블로그 네이버 링크 복사 url 주소 목록 이전 다음
+    이전글 다음글 메뉴 검색 로그인 로그아웃 회원가입 닫기 열기 더보기 좋아요 댓글 구독 구독하기 전체메뉴 바로가기 본문
+    top home menu share print facebook twitter x kakao kakaotalk band blog email e-mail mail link copy font size
+    zoom in out read aloud listen play stop login logout sign up search close open more like comment subscribe
+    previous next back skip to content main navigation
+    """.split()
+)
+_CREDIT = re.compile(
+    r"(copyright|ⓒ|©|\(c\)\s*\d{4}|all rights reserved|무단\s*전재|무단\s*복제|재배포\s*금지"
+    r"|^(자료\s*제공|출처|source|credit)\s*[:：])",
+    re.IGNORECASE,
+)
+_URL_ONLY = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+
+
+def is_junk(line: str) -> bool:
+    """True for a line of page chrome: controls, share buttons, credits, bare URLs."""
+    norm = normalize(line)
+    if not norm:
+        return True
+    if _CREDIT.search(norm) or _URL_ONLY.match(norm):
+        return True
+    words = norm.lower().split()
+    return all(w.strip("|·•/:-") in _CHROME_WORDS or not w.strip("|·•/:-") for w in words)
+
+
+def clean_lines(text: str) -> list[tuple[str, int]]:
+    """Content lines with their offsets in `text`; junk and repeated lines dropped, blank lines kept as ''."""
+    out: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        start, pos = pos, pos + len(raw)
+        line = raw.rstrip("\r\n")
+        stripped = line.strip(" \t\u00a0\u3000")
+        if not stripped:
+            out.append(("", start))
+            continue
+        key = normalize(stripped)
+        if is_junk(stripped) or key in seen:
+            continue
+        seen.add(key)
+        out.append((stripped, start + line.index(stripped)))
+    return out
+
+
+# ---------------------------------------------------------------- structure
+
+_FOOTNOTE = re.compile(r"^\s*(\*+|※|주\s*\)|\[\d+\]|\d+\)\s)")
+_SENTENCE_END = re.compile(r"[.!?。…]['\"’”)]*$|[다요음함임됨]$")
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+
+
+def _is_heading(lines: list[str]) -> bool:
+    if len(lines) != 1:
+        return False
+    line = lines[0]
+    if _MD_HEADING.match(line):
+        return True
+    norm = normalize(line)
+    return (
+        len(norm) <= 100
+        and not _SENTENCE_END.search(norm)
+        and not norm.endswith((",", ";", ":"))
+        and not _FOOTNOTE.match(line)
+    )
+
+
+@dataclass
+class _Block:
+    lines: list[tuple[str, int]]  # (text, offset in the document)
+    section: str
+
+    @property
+    def text(self) -> str:
+        return "\n".join(t for t, _ in self.lines)
+
+
+def blocks(text: str) -> list[_Block]:
+    """Paragraphs (blank-line separated) with footnote paragraphs folded into the one they annotate."""
+    paras: list[list[tuple[str, int]]] = [[]]
+    for line, off in clean_lines(text):
+        if line:
+            paras[-1].append((line, off))
+        elif paras[-1]:
+            paras.append([])
+    paras = [p for p in paras if p]
+    out: list[_Block] = []
+    section = ""
+    for i, para in enumerate(paras):
+        texts = [t for t, _ in para]
+        if _FOOTNOTE.match(texts[0]) and out:
+            out[-1].lines.extend(para)
+            continue
+        if _is_heading(texts):
+            section = _MD_HEADING.sub("", texts[0]).strip()
+            nxt = paras[i + 1] if i + 1 < len(paras) else None
+            if nxt is not None and not _is_heading([t for t, _ in nxt]):
+                continue  # a heading with a body: it lives on as the body's section
+        out.append(_Block(lines=list(para), section=section))
+    return out
+
+
+# ---------------------------------------------------------------- sentences
+
+_SPLIT = re.compile(r"(?<=[.!?。])['\"’”)]*\s+(?=\S)")
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of a passage; footnote lines carry the sentence they annotate as context."""
+    out: list[Sentence] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        mark = _FOOTNOTE.match(line)
+        if mark:
+            stars = mark.group(1).strip()
+            anchor = ""
+            if stars.startswith("*"):
+                pattern = re.compile(r"(?<!\*)" + re.escape(stars) + r"(?!\*)")
+                anchor = next((s.text for s in reversed(out) if not s.is_footnote and pattern.search(s.text)), "")
+            if not anchor:
+                anchor = next((s.text for s in reversed(out) if not s.is_footnote), "")
+            out.append(Sentence(text=line, context=anchor, is_footnote=True))
+            continue
+        for part in _SPLIT.split(line):
+            if part.strip():
+                out.append(Sentence(text=part.strip()))
+    return out
+
+
+# ---------------------------------------------------------------- chunking
+
+
+def _splitter(size: int, overlap: int):
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        chunk_size=size,
+        chunk_overlap=overlap,
+        # paragraph, line, Korean/English sentence ends, clause, word
+        separators=["\n\n", "\n", r"(?<=[다요음함]\.)\s+", r"(?<=[.!?])\s+", r",\s+", " ", ""],
+        is_separator_regex=True,
+        keep_separator=False,
+        add_start_index=True,
+        strip_whitespace=True,
+    )
+
+
+def _doc_offset(block: _Block, pos: int) -> int:
+    """Map a position in `block.text` back to an offset in the document."""
+    at = 0
+    for text, off in block.lines:
+        if pos <= at + len(text):
+            return off + max(0, pos - at)
+        at += len(text) + 1
+    last_text, last_off = block.lines[-1]
+    return last_off + len(last_text)
+
+
+def chunk(docs: list[Document], size: int = 500, overlap: int = 0) -> list[Chunk]:
+    """Cut documents into passages: one per paragraph (with its footnotes), long ones split by sentence.
+
+    Example: `chunks = chunk(load(Path("corpus")), size=500)`
+    """
+    if overlap >= size:
+        raise ValueError(f"chunk overlap {overlap} must be < size {size}")
+    splitter = _splitter(size, overlap)
+    chunks: list[Chunk] = []
+    for doc in docs:
+        n = 0
+        for block in blocks(doc.text):
+            text = block.text
+            pieces = [(text, 0)] if len(text) <= size else [
+                (d.page_content, d.metadata["start_index"]) for d in splitter.create_documents([text])
+            ]
+            for piece, at in pieces:
+                if not piece.strip():
+                    continue
+                start = _doc_offset(block, at)
+                chunks.append(
+                    Chunk(
+                        chunk_id=f"{doc.name}#{n}",
+                        source=doc.source,
+                        text=piece,
+                        start=start,
+                        end=_doc_offset(block, at + len(piece)),
+                        section=block.section,
+                        sentences=split_sentences(piece),
+                    )
+                )
+                n += 1
+    return chunks

@@ -1,0 +1,102 @@
+"""Language helpers shared by the index and the answerer: language detection and Kiwi morphemes.
+
+Korean particles glue to nouns (펀드는, 펀드를), so lexical matching works on Kiwi morphemes, not on
+whitespace tokens. English words pass through Kiwi as foreign tokens (tag SL); they are
+lower-cased, stop words dropped and plural/verb endings trimmed. No translation happens here.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+from .ingest import normalize
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+# Content-bearing Kiwi tags: nouns, numbers, roots, foreign words, verb/adjective stems.
+CONTENT_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR", "VV", "VA", "VV-R", "VA-R", "VV-I", "VA-I", "NNB", "W_SERIAL"}
+NOUN_TAGS = {"NNG", "NNP", "SL", "SH", "XR", "SN", "NR"}
+
+EN_STOP = set(
+    """a an the of to in on at by for from with and or but not no is are was were be been being do does did
+    done have has had having will would shall should can could may might must it its it's this that these those
+    there here what which who whom whose when where why how much many much any some all each every other such
+    than then so too very just also only about into over under again further once i me my we our you your he
+    him his she her they them their as if while up down out off own same both few more most until during before
+    after above below between through against among per get got make made tell please let us does doesn't
+    and say says said according document""".split()
+)
+# Korean nouns that only frame a question (얼마, 무엇, 몇) carry no content to look for.
+KO_QUESTION_NOUNS = {"얼마", "무엇", "뭐", "몇", "어디", "언제", "누구", "어느", "어떤", "무슨", "왜", "어떻", "그", "이", "저", "것", "수", "등", "때"}
+
+
+def lang_of(text: str) -> str:
+    """'ko' when the text has Hangul, else 'en'."""
+    return "ko" if _HANGUL.search(text or "") else "en"
+
+
+_kiwi = None
+_kiwi_lock = threading.Lock()
+
+
+def kiwi():
+    """The process-wide Kiwi tokenizer (loading takes a few seconds, so it is shared)."""
+    global _kiwi
+    with _kiwi_lock:
+        if _kiwi is None:
+            from kiwipiepy import Kiwi
+
+            k = Kiwi()
+            k.tokenize("준비")  # force the lazy model load now, not on the first question
+            _kiwi = k
+        return _kiwi
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Start loading Kiwi on another thread (overlaps with loading the index and the embedder)."""
+    t = threading.Thread(target=kiwi, daemon=True)
+    t.start()
+    return t
+
+
+def _stem_en(word: str) -> str:
+    for suffix in ("ies", "es", "s", "ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def _terms(tokens) -> list[str]:
+    out = []
+    for tok in tokens:
+        if tok.tag not in CONTENT_TAGS:
+            continue
+        form = tok.form.lower()
+        if tok.tag == "SL":
+            if form in EN_STOP:
+                continue
+            form = _stem_en(form)
+        elif tok.tag == "NNB" and len(form) < 2:
+            continue
+        out.append(form)
+    return out
+
+
+def morphemes(text: str) -> list[str]:
+    """Content morphemes for BM25 and coverage. Example: morphemes('펀드는 얼마') -> ['펀드', '얼마']"""
+    return _terms(kiwi().tokenize(normalize(text)))
+
+
+def morphemes_batch(texts: list[str]) -> list[list[str]]:
+    if not texts:
+        return []
+    return [_terms(toks) for toks in kiwi().tokenize([normalize(t) for t in texts])]
+
+
+@lru_cache(maxsize=4096)
+def key_terms(question: str) -> tuple[str, ...]:
+    """The question's content terms: what evidence must mention (question words removed)."""
+    return tuple(t for t in morphemes(question) if t not in KO_QUESTION_NOUNS)
