@@ -1,0 +1,132 @@
+"""Command line: `rag index`, `rag ask "..."`, `rag eval QUESTIONS.jsonl --out RESULTS.jsonl`.
+
+Only wiring: settings come from `RAG_*` variables and options; user-facing errors become a
+one-line message on stderr and the error's exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import RagError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Grounded Q&A over the documents in the corpus directory.")
+
+
+def _settings(corpus: Optional[Path], index: Optional[Path]):
+    from .config import Settings
+
+    overrides = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
+    return Settings(**overrides)
+
+
+def _fail(exc: RagError) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+CorpusOpt = typer.Option(None, "--corpus", help="corpus directory (default: RAG_CORPUS_DIR or ./corpus)")
+IndexOpt = typer.Option(None, "--index", help="index directory (default: RAG_INDEX_DIR or ./index)")
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log what happens")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command("index")
+def index_cmd(
+    rebuild: bool = typer.Option(False, "--rebuild", help="rebuild even if the index is up to date"),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+) -> None:
+    """Build the index (or check it is fresh) for the corpus."""
+    from .index import ensure
+
+    try:
+        settings = _settings(corpus, index)
+        idx = ensure(settings, rebuild=rebuild)
+    except RagError as exc:
+        _fail(exc)
+    m = idx.manifest
+    typer.echo(f"index ready in {settings.index_dir}: {m.get('chunks')} passages, {m.get('sentences')} sentences, "
+               f"{len(m['files'])} files, model {m['model']}")
+
+
+@app.command("ask")
+def ask_cmd(
+    question: str = typer.Argument(..., help="the question, in Korean or English"),
+    as_json: bool = typer.Option(False, "--json", help="print the full answer as JSON"),
+    history: list[str] = typer.Option([], "--history", help="an earlier question of the conversation (repeatable)"),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+) -> None:
+    """Answer one question with numbered citations."""
+    from .text import warm_up_in_background
+
+    warm_up_in_background()
+    try:
+        from .chat import Pipeline
+
+        settings = _settings(corpus, index)
+        pipeline = Pipeline(settings)
+        ans = pipeline.answer(question, history)
+    except RagError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(ans.text)
+    label = "related" if ans.abstained else "sources"
+    shown = ans.contexts[:3] if ans.abstained else ans.citations
+    if shown:
+        typer.echo(f"\n{label}:")
+    for i, c in enumerate(shown, 1):
+        n = c.n or i
+        snippet = c.text.replace("\n", " ")
+        typer.echo(f"[{n}] {c.source} ({c.chunk_id}, chars {c.start}-{c.end}): {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
+
+
+@app.command("eval")
+def eval_cmd(
+    questions: Path = typer.Argument(..., help="questions JSONL (schema in shared/README.md)"),
+    out: Path = typer.Option(..., "--out", "-o", help="where to write the results JSONL"),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+    progress: bool = typer.Option(True, help="show a progress bar"),
+) -> None:
+    """Answer every question of a JSONL file, write the results contract, print the metrics."""
+    from .eval import format_metrics, metrics, read_questions, run, write_results
+
+    try:
+        qs = read_questions(questions)
+        from .chat import Pipeline
+
+        pipeline = Pipeline(_settings(corpus, index))
+        results = run(pipeline, qs, progress=progress)
+    except RagError as exc:
+        _fail(exc)
+    write_results(results, out)
+    typer.echo(f"wrote {len(results)} results to {out}")
+    typer.echo(format_metrics(metrics(qs, results)))
+
+
+def eval_main() -> None:
+    """Entry point of `python -m rag.eval`: the `eval` command on its own."""
+    single = typer.Typer(add_completion=False)
+    single.command()(eval_cmd)
+    single(prog_name="python -m rag.eval")
+
+
+def main() -> None:
+    app(prog_name="rag")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

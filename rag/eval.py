@@ -1,0 +1,136 @@
+"""Eval: run a questions JSONL through the pipeline, write the results contract, print metrics.
+
+Usage: `python -m rag.eval QUESTIONS.jsonl --out RESULTS.jsonl` (same as `rag eval`).
+The results follow the contract of shared/README.md (one object per question, input order;
+follow-ups are asked after their `history` turns in one conversation, only the last recorded).
+`metrics()` computes the same figures as the reference scorer, so a run prints them directly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import unicodedata
+from pathlib import Path
+from typing import Iterable
+
+from .errors import BadQuestionsFile, RagError
+
+MAX_ANSWER = 400
+MAX_CITATIONS = 3
+
+
+def read_questions(path: Path) -> list[dict]:
+    """Parse and validate a questions JSONL; a clear BadQuestionsFile on any problem."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadQuestionsFile(f"cannot read questions file {path}: {exc}") from exc
+    questions = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadQuestionsFile(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(q, dict) or not isinstance(q.get("question"), str):
+            raise BadQuestionsFile(f"{path}:{n}: each line needs an object with a 'question' string")
+        q.setdefault("id", f"q{n}")
+        if not isinstance(q.get("history", []), list):
+            raise BadQuestionsFile(f"{path}:{n}: 'history' must be a list of earlier questions")
+        questions.append(q)
+    if not questions:
+        raise BadQuestionsFile(f"{path} has no questions")
+    return questions
+
+
+def run(pipeline, questions: Iterable[dict], progress: bool = True) -> list[dict]:
+    """Answer every question (history turns first, in one conversation) into result records."""
+    from tqdm import tqdm
+
+    from .chat import Conversation
+
+    results = []
+    for q in tqdm(list(questions), desc="answering", unit="q", disable=not progress):
+        convo = Conversation(pipeline)
+        try:
+            for turn in q.get("history") or []:
+                convo.ask(turn)
+            ans, ms = pipeline.timed_answer(q["question"], list(convo.history))
+            record = {"id": q["id"], "question": q["question"], **_record(ans), "latency_ms": round(ms, 2)}
+        except RagError as exc:  # a bad question is recorded, not fatal to the run
+            record = {"id": q["id"], "question": q["question"], "answer": "", "abstained": True,
+                      "citations": [], "contexts": [], "error": str(exc), "latency_ms": 0.0}
+        results.append(record)
+    return results
+
+
+def _record(ans) -> dict:
+    d = ans.to_dict()
+    return {k: d[k] for k in ("answer", "abstained", "citations", "contexts", "support", "reason", "lang")}
+
+
+def write_results(results: list[dict], out: Path) -> None:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for r in results:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    tmp.replace(out)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", text or "").lower())
+
+
+def metrics(questions: list[dict], results: list[dict]) -> dict:
+    """hit@k, mrr, citation/answer/abstain accuracy and latency, as the reference scorer counts them."""
+    by_id = {r.get("id"): r for r in results}
+    answerable = [q for q in questions if q.get("answerable", True)]
+    unanswerable = [q for q in questions if not q.get("answerable", True)]
+    hit = {1: 0, 3: 0, 5: 0}
+    rr = cite = ans_ok = loose_ok = abst_ok = false_abst = 0.0
+    for q in answerable:
+        r = by_id.get(q["id"], {})
+        ev = _norm(q.get("evidence") or "")
+        ctx = [_norm(c.get("text", "")) for c in r.get("contexts", [])]
+        for k in hit:
+            hit[k] += any(ev in c for c in ctx[:k])
+        rank = next((i + 1 for i, c in enumerate(ctx) if ev in c), None)
+        rr += 1.0 / rank if rank else 0.0
+        cites = [_norm(c.get("text", "")) for c in r.get("citations", [])]
+        cite += len(cites) <= MAX_CITATIONS and any(ev in c for c in cites)
+        abst = bool(r.get("abstained", True))
+        answer = _norm(r.get("answer", ""))
+        loose = not abst and all(any(_norm(a) in answer for a in grp) for grp in q.get("answers", []))
+        loose_ok += loose
+        ans_ok += loose and len((r.get("answer") or "").strip()) <= MAX_ANSWER
+        false_abst += abst
+    for q in unanswerable:
+        abst_ok += bool(by_id.get(q["id"], {}).get("abstained"))
+    lat = [r["latency_ms"] for r in results if isinstance(r.get("latency_ms"), (int, float))]
+    pct = lambda a, b: 100.0 * a / b if b else 0.0  # noqa: E731
+    na, nu = len(answerable), len(unanswerable)
+    return {
+        "answerable": na, "unanswerable": nu,
+        "hit@1": pct(hit[1], na), "hit@3": pct(hit[3], na), "hit@5": pct(hit[5], na), "mrr": pct(rr, na),
+        "citation_acc": pct(cite, na), "answer_acc": pct(ans_ok, na), "answer_loose": pct(loose_ok, na),
+        "abstain_acc": pct(abst_ok, nu), "false_abstain": pct(false_abst, na),
+        "overall": pct(ans_ok + abst_ok, na + nu),
+        "p50_ms": statistics.median(lat) if lat else None,
+        "p95_ms": sorted(lat)[max(0, int(len(lat) * 0.95) - 1)] if lat else None,
+    }
+
+
+def format_metrics(m: dict) -> str:
+    return " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in m.items())
+
+
+if __name__ == "__main__":
+    from .cli import eval_main
+
+    eval_main()

@@ -1,0 +1,99 @@
+"""Retrieve: rank passages for a question by fusing dense and lexical evidence.
+
+Three ranked lists are fused with reciprocal-rank fusion (RRF):
+- dense passage similarity (FAISS, inner product of unit vectors);
+- dense best-sentence similarity (a passage is as good as its best sentence);
+- BM25 over Kiwi morphemes (Korean particles stripped; English words stemmed).
+`mode="dense"` or `"bm25"` keeps one side only (used by the retrieval comparison in bench/).
+
+A `Query` can carry earlier turns of a conversation with a lower weight (see chat.py): their
+vectors are blended into the query vector and their morphemes added to the BM25 query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .index import Index
+from .ingest import Chunk
+
+
+@dataclass
+class Query:
+    text: str
+    vec: np.ndarray  # unit query vector (blended with earlier turns when there are any)
+    terms: list[str]  # morphemes of the question itself
+    context_terms: list[str] = field(default_factory=list)  # morphemes of earlier turns
+    own_vec: np.ndarray | None = None  # vector of the question alone
+
+
+@dataclass(frozen=True)
+class Hit:
+    pos: int  # position of the passage in index.chunks
+    chunk: Chunk
+    score: float  # fused score (higher is better)
+    dense: float  # cosine of the query and the passage
+    sentence: float  # best cosine of the query and one of the passage's sentences
+    bm25: float
+
+
+def make_query(index: Index, text: str, history: list[str] | None = None, history_weight: float = 0.5) -> Query:
+    """Embed and tokenise a question; earlier turns (most recent last) are folded in with less weight."""
+    from .text import morphemes
+
+    own = index.embedder.embed_batch([text], query=True)[0]
+    vec = own.copy()
+    context_terms: list[str] = []
+    for age, turn in enumerate(reversed(history or [])):
+        w = history_weight ** (age + 1)
+        vec = vec + w * index.embedder.embed_batch([turn], query=True)[0]
+        context_terms += morphemes(turn)
+    vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
+    return Query(text=text, vec=vec, terms=morphemes(text), context_terms=context_terms, own_vec=own)
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank (0 = best) of every item."""
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.int64)
+    ranks[order] = np.arange(len(scores))
+    return ranks
+
+
+def scores(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dense passage, best-sentence and BM25 scores of every passage."""
+    n = len(index.chunks)
+    dense = index.chunk_vectors() @ query.vec
+    sent_sim = index.sent_vecs @ query.vec if len(index.sent_vecs) else np.zeros(0)
+    best_sent = np.full(n, -1.0)
+    np.maximum.at(best_sent, index.sent_chunk, sent_sim)
+    bm25 = np.zeros(n)
+    if query.terms:
+        bm25 = np.asarray(index.bm25.get_scores(query.terms), dtype=np.float64)
+    if query.context_terms:
+        bm25 = bm25 + 0.5 * np.asarray(index.bm25.get_scores(query.context_terms), dtype=np.float64)
+    return dense, best_sent, bm25
+
+
+def search(index: Index, query: Query, k: int = 5, mode: str = "hybrid", rrf_k: int = 60) -> list[Hit]:
+    """The k best passages. Example: `search(index, make_query(index, "AI펀드 규모는?"), k=5)`"""
+    dense, best_sent, bm25 = scores(index, query)
+    lists = {
+        "dense": [dense, best_sent],
+        "bm25": [bm25],
+        "hybrid": [dense, best_sent, bm25],
+    }[mode]
+    fused = np.zeros(len(index.chunks))
+    for s in lists:
+        ranks = _ranks(s)
+        contrib = 1.0 / (rrf_k + ranks + 1)
+        if s is bm25:
+            contrib = np.where(bm25 > 0, contrib, 0.0)  # no lexical match, no vote
+        fused += contrib
+    order = np.argsort(-fused, kind="stable")[:k]
+    return [
+        Hit(int(i), index.chunks[i], float(fused[i]), float(dense[i]), float(best_sent[i]), float(bm25[i]))
+        for i in order
+    ]
