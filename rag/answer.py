@@ -196,20 +196,25 @@ def key_terms(terms: list[str]) -> list[str]:
     return out
 
 
-def _term_in(term: str, bag: set[str], text: str) -> bool:
-    if term in bag:
-        return True
+def term_match(term: str, bag: set[str], text: str) -> float:
+    """1.0 when the evidence has the term; partial credit for a longer form sharing its stem."""
+    if term in bag or (len(term) >= 2 and term in text):  # compounds split differently (AI혁신펀드 / 혁신)
+        return 1.0
     if term.isdigit():  # 2027 matches '27, 27년
-        return term in text or (len(term) == 4 and term[2:] in text)
-    return len(term) >= 2 and term in text  # compounds split differently (AI혁신펀드 / 혁신)
+        return 1.0 if len(term) == 4 and f"'{term[2:]}" in text else 0.0
+    if len(term) >= 3 and not term.isascii():  # 성동구 ~ 성동: share of character bigrams present
+        grams = [term[i : i + 2] for i in range(len(term) - 1)]
+        return sum(g in text for g in grams) / len(grams)
+    return 0.0
 
 
 def coverage(terms: list[str], bag: set[str], text: str, idf: dict[str, float]) -> float:
+    """idf-weighted share of `terms` that the evidence mentions (0..1)."""
     if not terms:
         return 0.0
     unknown = idf["__unknown__"]
     total = sum(idf.get(t, unknown) for t in terms)
-    found = sum(idf.get(t, unknown) for t in terms if _term_in(t, bag, text))
+    found = sum(idf.get(t, unknown) * term_match(t, bag, text) for t in terms)
     return found / total if total else 0.0
 
 
@@ -232,6 +237,8 @@ def candidates(index: Index, query: Query, hits: list[Hit], kind: str | None, te
 
 # Weights of the sentence score; fitted on the project's own questions (bench/calibrate.py).
 W_SIM, W_PASSAGE, W_COVERAGE, W_TYPE, W_RANK = 1.0, 0.5, 0.15, 0.06, 0.01
+# Cross-language questions: a best-sentence cosine this low means no real match (support 0).
+XL_SIM_FLOOR = 0.65
 
 
 def score_candidates(cands: list[Candidate], kind: str | None) -> None:
@@ -253,13 +260,14 @@ def support(best: Candidate, chunk_cov: float, kind: str | None, lang_match: boo
     if lang_match:
         return lexical
     # Across languages morphemes rarely match: lean on similarity (cosines live in 0.7..0.95).
-    return float(np.clip((best.sim - 0.78) / 0.12, 0, 1)) * 0.5 + 0.5 * lexical
+    return max(lexical, float(np.clip((best.sim - XL_SIM_FLOOR) / 0.1, 0, 1)))
 
 
 # ---------------------------------------------------------------- composing
 
 
 _MARK = re.compile(r"\[\d+\]")
+_FOOTNOTE_MARK = re.compile(r"^\s*(\*+|※)\s*")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -309,9 +317,9 @@ def compose(
     frames = FRAMES[lang]
     contexts = [_citation(0, h) for h in hits]
     kind = answer_type(query.text)
-    terms = key_terms(query.terms)
-    if len(terms) < 2 and query.context_terms:  # an elliptical follow-up borrows the earlier turn's subject
-        terms = key_terms(query.terms + query.context_terms)
+    terms = key_terms(query.nouns)
+    if len(terms) < 2 and query.context_nouns:  # an elliptical follow-up borrows the earlier turn's subject
+        terms = key_terms(query.nouns + query.context_nouns)
 
     def abstain(reason: str, sup: float = 0.0) -> Answer:
         text = frames["abstain"].format(why=frames["related"] if hits else "").strip()
@@ -352,7 +360,8 @@ def compose(
                 continue
             marks[c.hit.pos] = len(citations) + 1
             citations.append(_citation(marks[c.hit.pos], c.hit, c.text))
-        parts.append(f"{_trim(c.text, terms, max_chars // len(chosen))} [{marks[c.hit.pos]}]")
+        quote = _FOOTNOTE_MARK.sub("", _trim(c.text, terms, max_chars // len(chosen)))
+        parts.append(f"{quote} [{marks[c.hit.pos]}]")
     text = frames["answer"].format(body=" ".join(parts))
     if not numbers_grounded(text, [c.text for c in citations]):  # cannot happen for verbatim quotes
         return abstain("ungrounded number", sup)

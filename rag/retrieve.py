@@ -25,7 +25,9 @@ class Query:
     text: str
     vec: np.ndarray  # unit query vector (blended with earlier turns when there are any)
     terms: list[str]  # morphemes of the question itself
+    nouns: list[str] = field(default_factory=list)  # its noun-like morphemes (what it is about)
     context_terms: list[str] = field(default_factory=list)  # morphemes of earlier turns
+    context_nouns: list[str] = field(default_factory=list)
     own_vec: np.ndarray | None = None  # vector of the question alone
 
 
@@ -41,17 +43,19 @@ class Hit:
 
 def make_query(index: Index, text: str, history: list[str] | None = None, history_weight: float = 0.5) -> Query:
     """Embed and tokenise a question; earlier turns (most recent last) are folded in with less weight."""
-    from .text import morphemes
+    from .text import morphemes, nouns
 
     own = index.embedder.embed_batch([text], query=True)[0]
     vec = own.copy()
     context_terms: list[str] = []
+    context_nouns: list[str] = []
     for age, turn in enumerate(reversed(history or [])):
         w = history_weight ** (age + 1)
         vec = vec + w * index.embedder.embed_batch([turn], query=True)[0]
         context_terms += morphemes(turn)
+        context_nouns += nouns(turn)
     vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
-    return Query(text=text, vec=vec, terms=morphemes(text), context_terms=context_terms, own_vec=own)
+    return Query(text, vec, morphemes(text), nouns(text), context_terms, context_nouns, own)
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

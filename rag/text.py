@@ -96,7 +96,6 @@ def morphemes_batch(texts: list[str]) -> list[list[str]]:
     return [_terms(toks) for toks in kiwi().tokenize([normalize(t) for t in texts])]
 
 
-@lru_cache(maxsize=4096)
-def key_terms(question: str) -> tuple[str, ...]:
-    """The question's content terms: what evidence must mention (question words removed)."""
-    return tuple(t for t in morphemes(question) if t not in KO_QUESTION_NOUNS)
+def nouns(text: str) -> list[str]:
+    """Noun-like morphemes only (nouns, roots, numbers, foreign words): what a question is about."""
+    return _terms(t for t in kiwi().tokenize(normalize(text)) if t.tag in NOUN_TAGS)
