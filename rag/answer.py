@@ -332,6 +332,8 @@ def compose(
         return abstain("no sentences in the retrieved passages")
     score_candidates(cands, kind)
     cands.sort(key=lambda c: -c.score)
+    if kind:  # the question asks for an amount/date/...: only sentences that hold one can answer it
+        cands = [c for c in cands if c.typed] or cands
     best = cands[0]
 
     idf = idf_table(index)
@@ -346,7 +348,7 @@ def compose(
 
     chosen = [best]
     for c in cands[1:3]:  # a second sentence when it is nearly as good and adds what the first lacks
-        if c.score >= best.score - 0.02 and c.text != best.text and (kind is None or not best.typed or c.typed):
+        if c.score >= best.score - 0.02 and c.text != best.text:
             if len(best.text) + len(c.text) <= max_chars:
                 chosen.append(c)
             break

@@ -1,0 +1,88 @@
+import pytest
+
+from rag.answer import answer_type, has_type, numbers_grounded, term_match, _trim
+
+
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        ("How much is the AI innovation fund?", "amount"),
+        ("AI혁신펀드는 얼마 규모인가요?", "amount"),
+        ("활용률을 몇 퍼센트로 높이나요?", "percent"),
+        ("What percentage of the budget goes to AI?", "percent"),
+        ("How many companies will be designated?", "count"),
+        ("How many people live there?", "people"),
+        ("언제까지 운용하나요?", "time"),
+        ("Who chaired the meeting?", "person"),
+        ("Where is the centre?", "place"),
+        ("What is the Data Generation LAB for?", None),
+    ],
+)
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "text,kind,expected",
+    [
+        ("AI혁신펀드(900억원, ~'26)", "amount", True),
+        ("a budget of 40 million dollars", "amount", True),
+        ("활용률을 50%로 높인다", "percent", True),
+        ("제조 AI전문기업 100개를 지정", "count", True),
+        ("성북구, 중랑천서 110년 숨어 있던 땅 9555", "people", False),
+        ("오영주 장관은 말했다", "person", True),
+        ("AI 스타트업 지원을 강화한다.", "amount", False),
+        ("'27년까지", "time", True),
+    ],
+)
+def test_has_type(text, kind, expected):
+    assert has_type(text, kind) is expected
+
+
+def test_numbers_grounded():
+    assert numbers_grounded("According to the document: 펀드(900억원) [1]", ["AI혁신펀드(900억원, ~'26)"])
+    assert numbers_grounded("R&D 예산(3,301억원) [2]", ["R&D 신규 예산(3,301억원)의 50%"])
+    assert not numbers_grounded("펀드는 950억원 [1]", ["AI혁신펀드(900억원)"])
+
+
+def test_term_match_credits_stems_and_short_years():
+    assert term_match("펀드", {"펀드"}, "") == 1.0
+    assert term_match("2027", set(), "'27년까지") == 1.0
+    assert term_match("성동구", set(), "성동 '고혈압 교육센터'") == 0.5
+    assert term_match("바우처", set(), "보증 융자") == 0.0
+
+
+def test_trim_keeps_the_clauses_with_key_terms():
+    sentence = ", ".join(f"clause {i} about nothing" for i in range(20)) + ", the fund is 900 million"
+    out = _trim(sentence, ["fund"], 80)
+    assert len(out) <= 80 and "fund is 900 million" in out
+
+
+def test_answer_quotes_the_fact_with_a_citation(tiny_pipeline):
+    ans = tiny_pipeline.answer("AI혁신펀드 규모는 얼마인가요?")
+    assert not ans.abstained
+    assert "900억원" in ans.text and "[1]" in ans.text and ans.text.startswith("문서에 따르면")
+    assert ans.citations[0].n == 1 and "900억원" in ans.citations[0].text
+    assert numbers_grounded(ans.text, [c.text for c in ans.citations])
+    assert len(ans.contexts) == min(5, len(tiny_pipeline.index.chunks))
+
+
+def test_footnote_answers_with_its_figure(tiny_pipeline):
+    ans = tiny_pipeline.answer("보증 한도는 기업당 얼마인가요?")
+    assert not ans.abstained and "30억원" in ans.text and not ans.text.split(": ", 1)[1].startswith("*")
+
+
+def test_english_question_gets_english_framing(tiny_pipeline):
+    ans = tiny_pipeline.answer("How many new parks will the city open?")
+    assert not ans.abstained and "12 new parks" in ans.text and ans.text.startswith("According to the document")
+
+
+@pytest.mark.parametrize(
+    "question,prefix",
+    [("AI 바우처 사업의 신청 자격은 무엇인가요?", "문서에는"), ("How many people live in the parks?", "The document does not say")],
+)
+def test_abstains_when_the_detail_is_missing(tiny_pipeline, question, prefix):
+    ans = tiny_pipeline.answer(question)
+    assert ans.abstained and ans.text.startswith(prefix)
+    assert ans.citations == [] and ans.contexts  # related passages are still offered
+    assert not any(ch.isdigit() for ch in ans.text)

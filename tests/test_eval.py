@@ -1,0 +1,73 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.errors import BadQuestionsFile
+from rag.eval import metrics, read_questions, run, write_results
+
+from .conftest import SCORER
+
+QUESTIONS = [
+    {"id": "a", "question": "AI혁신펀드 규모는 얼마인가요?", "answerable": True, "answers": [["900억"]], "evidence": "총 900억원"},
+    {"id": "b", "question": "How many new parks will the city open?", "answerable": True, "answers": [["12"]], "evidence": "12 new parks"},
+    {"id": "c", "question": "And what is the budget?", "answerable": True, "answers": [["40 million"]],
+     "evidence": "40 million dollars", "history": ["How many new parks will the city open?"]},
+    {"id": "d", "question": "AI 바우처 사업의 신청 자격은 무엇인가요?", "answerable": False, "answers": [], "evidence": None},
+]
+
+
+def _write(path, rows):
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_run_writes_the_results_contract(tiny_pipeline, tmp_path):
+    results = run(tiny_pipeline, QUESTIONS, progress=False)
+    assert [r["id"] for r in results] == ["a", "b", "c", "d"]
+    for r in results:
+        assert {"id", "question", "answer", "abstained", "citations", "contexts", "latency_ms"} <= set(r)
+        assert all({"source", "chunk_id", "text", "score"} <= set(c) for c in r["contexts"] + r["citations"])
+        assert len(r["contexts"]) >= min(5, len(tiny_pipeline.index.chunks))
+    m = metrics(QUESTIONS, results)
+    assert m["answer_acc"] == 100.0 and m["abstain_acc"] == 100.0 and m["hit@3"] == 100.0
+
+
+@pytest.mark.skipif(not SCORER.exists(), reason="reference scorer not present")
+def test_metrics_agree_with_the_reference_scorer(tiny_pipeline, tmp_path):
+    results = run(tiny_pipeline, QUESTIONS, progress=False)
+    results[0]["answer"] = "x" * 500  # an over-long answer must count as wrong in both
+    qpath, rpath = _write(tmp_path / "q.jsonl", QUESTIONS), tmp_path / "r.jsonl"
+    write_results(results, rpath)
+    ref = json.loads(subprocess.run([sys.executable, str(SCORER), str(qpath), str(rpath), "--json"],
+                                    capture_output=True, text=True, check=True).stdout)
+    ours = metrics(QUESTIONS, results)
+    assert ref == pytest.approx(ours)
+    assert ours["answer_acc"] == pytest.approx(200 / 3)  # 2 of 3 answerable
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [("", "no questions"), ("{not json\n", "not valid JSON"), ('["a list"]\n', "'question' string"),
+     ('{"question": "q", "history": "x"}\n', "'history' must be a list")],
+)
+def test_bad_questions_files_are_clear_errors(tmp_path, content, message):
+    path = tmp_path / "q.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(BadQuestionsFile, match=message):
+        read_questions(path)
+
+
+def test_unreadable_questions_file(tmp_path):
+    with pytest.raises(BadQuestionsFile, match="cannot read"):
+        read_questions(tmp_path / "missing.jsonl")
+    (tmp_path / "bin.jsonl").write_bytes(b"\xff\xfe\xfa")
+    with pytest.raises(BadQuestionsFile, match="cannot read"):
+        read_questions(tmp_path / "bin.jsonl")
+
+
+def test_a_bad_question_is_recorded_not_fatal(tiny_pipeline):
+    results = run(tiny_pipeline, [{"id": "e", "question": ""}, QUESTIONS[0]], progress=False)
+    assert results[0]["abstained"] and "empty" in results[0]["error"]
+    assert "900억원" in results[1]["answer"]

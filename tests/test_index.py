@@ -1,0 +1,83 @@
+import json
+
+import pytest
+
+from rag.errors import IndexUnavailable
+from rag.index import FORMAT, build, ensure, load_index
+
+
+def test_build_then_load_round_trip(tiny_settings, fake_embedder):
+    built = ensure(tiny_settings, fake_embedder, progress=False)
+    loaded = load_index(tiny_settings.index_dir, fake_embedder)
+    assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in built.chunks]
+    assert loaded.sent_vecs.shape == built.sent_vecs.shape
+    assert (loaded.chunk_vectors() == built.chunk_vectors()).all()
+    manifest = json.loads((tiny_settings.index_dir / "manifest.json").read_text())
+    assert manifest["format"] == FORMAT and manifest["model"] == "fake-trigram"
+    assert set(manifest["files"]) == {"fund.txt", "parks.md"}
+
+
+def test_fresh_index_is_loaded_not_rebuilt(tiny_settings, fake_embedder):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    mtime = (tiny_settings.index_dir / "manifest.json").stat().st_mtime_ns
+    ensure(tiny_settings, fake_embedder, progress=False)
+    assert (tiny_settings.index_dir / "manifest.json").stat().st_mtime_ns == mtime
+
+
+def test_changed_corpus_triggers_rebuild_and_reuses_cached_vectors(tiny_settings, fake_embedder):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    calls = fake_embedder.calls
+    (tiny_settings.corpus_dir / "new.txt").write_text("새로운 공지이다. 접수는 5월에 시작한다.", encoding="utf-8")
+    idx = ensure(tiny_settings, fake_embedder, progress=False)
+    assert any("접수는 5월" in c.text for c in idx.chunks)
+    assert fake_embedder.calls - calls <= 3  # only the new passage and its sentences were embedded
+
+
+def test_changed_settings_trigger_rebuild(tiny_settings, fake_embedder):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    other = tiny_settings.model_copy(update={"chunk_size": 120})
+    idx = ensure(other, fake_embedder, progress=False)
+    assert idx.manifest["chunk_size"] == 120
+
+
+@pytest.mark.parametrize("damage", ["manifest", "chunks", "faiss", "vectors", "format"])
+def test_damaged_index_is_reported_and_rebuilt(tiny_settings, fake_embedder, damage):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    d = tiny_settings.index_dir
+    if damage == "manifest":
+        (d / "manifest.json").write_text("{not json")
+    elif damage == "chunks":
+        (d / "chunks.json").write_text("[]")
+    elif damage == "faiss":
+        (d / "faiss" / "index.faiss").write_bytes(b"garbage")
+    elif damage == "vectors":
+        (d / "sentences.npy").write_bytes(b"garbage")
+    else:
+        m = json.loads((d / "manifest.json").read_text())
+        (d / "manifest.json").write_text(json.dumps({**m, "format": "rag-index v0"}))
+    with pytest.raises(IndexUnavailable):
+        load_index(d, fake_embedder)
+    idx = ensure(tiny_settings, fake_embedder, progress=False)
+    assert load_index(d, fake_embedder).manifest["chunks"] == len(idx.chunks) > 0
+
+
+def test_interrupted_build_keeps_the_previous_index(tiny_settings, fake_embedder, monkeypatch):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    before = sorted(p.name for p in tiny_settings.index_dir.iterdir())
+    (tiny_settings.corpus_dir / "more.txt").write_text("추가 문서이다.", encoding="utf-8")
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("numpy.save", boom)
+    with pytest.raises(KeyboardInterrupt):
+        build(tiny_settings, fake_embedder, progress=False)
+    assert sorted(p.name for p in tiny_settings.index_dir.iterdir()) == before
+    leftovers = [p for p in tiny_settings.index_dir.parent.iterdir() if "-build-" in p.name]
+    assert leftovers == []
+    load_index(tiny_settings.index_dir, fake_embedder)  # still loadable
+
+
+def test_missing_index_message_names_the_fix(tmp_path, fake_embedder):
+    with pytest.raises(IndexUnavailable, match="rag index"):
+        load_index(tmp_path / "none", fake_embedder)

@@ -1,0 +1,148 @@
+import logging
+
+import pytest
+
+from rag.errors import CorpusMissing, NoDocuments
+from rag.ingest import blocks, chunk, clean_lines, is_junk, load, normalize, split_sentences
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["기사 읽어주기", "다시듣기", "폰트 확대 폰트 축소 프린트하기", "페이스북 트위터 밴드 블로그", "Share | Print | Email",
+     "Copyright ⓒ 서울신문 All rights reserved. 무단 전재-재배포 금지", "자료 제공 : 정책브리핑 korea.kr", "https://example.org/x"],
+)
+def test_page_chrome_is_junk(line):
+    assert is_junk(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["은평구, 민원서비스 종합 평가 3년 연속 ‘우수’", "성동 ‘고혈압·당뇨병 교육센터’ 건강 맛집으로", "The city will open 12 new parks.", "공유경제 활성화 방안 발표"],
+)
+def test_content_lines_are_kept(line):
+    assert not is_junk(line)
+
+
+def test_repeated_lines_are_dropped_once_seen():
+    text = "뉴스 제목 하나\n\n본문입니다.\n\n뉴스 제목 하나\n"
+    kept = [t for t, _ in clean_lines(text) if t]
+    assert kept == ["뉴스 제목 하나", "본문입니다."]
+
+
+def test_normalize_handles_nbsp_curly_quotes_and_width():
+    assert normalize("\u00a0‘AI’\u3000“펀드”  ＡＢＣ ") == "'AI' \"펀드\" ABC"
+
+
+def test_footnotes_stay_with_the_sentence_they_annotate():
+    text = "본문 문장이다. 펀드**를 만든다.\n \n* 다른 각주\n** 스타트업 펀드(2조원)\n"
+    (block,) = blocks(text)
+    assert "스타트업 펀드(2조원)" in block.text
+    sents = split_sentences(block.text)
+    foot = [s for s in sents if s.is_footnote and "2조원" in s.text][0]
+    assert foot.context == "펀드**를 만든다."
+
+
+def test_heading_becomes_section_of_its_body_and_standalone_headlines_are_chunks(tiny_corpus):
+    docs = load(tiny_corpus)
+    chunks = chunk(docs, size=200)
+    by_text = {c.text: c for c in chunks}
+    assert "AI 펀드 소식" not in by_text  # heading with a body: not a chunk of its own
+    body = next(c for c in chunks if "900억원" in c.text)
+    assert body.section == "AI 펀드 소식"
+    parks = next(c for c in chunks if "12 new parks" in c.text)
+    assert parks.section == "City parks"
+
+
+def test_chunks_keep_offsets_into_the_source_and_drop_junk(tiny_corpus):
+    docs = {d.name: d for d in load(tiny_corpus)}
+    chunks = chunk(list(docs.values()), size=200)
+    assert not any("페이스북" in c.text or "Copyright" in c.text for c in chunks)
+    for c in chunks:
+        src = docs[c.chunk_id.split("#")[0]].text
+        assert src[c.start : c.end].split()[0] == c.text.split()[0]
+        assert src[c.start : c.end].split()[-1] == c.text.split()[-1]
+    ids = [c.chunk_id for c in chunks]
+    assert len(ids) == len(set(ids)) and all(c.source.startswith("corpus/") for c in chunks)
+
+
+def test_long_paragraphs_are_split_at_sentences():
+    from rag.ingest import Document
+
+    text = " ".join(f"문장 번호 {i}는 충분히 길게 이어지는 내용이다." for i in range(30))
+    chunks = chunk([Document("corpus/a.txt", "a.txt", text)], size=120)
+    assert len(chunks) > 3
+    assert all(len(c.text) <= 120 for c in chunks)
+    assert all(c.text.endswith(".") for c in chunks)
+
+
+def test_html_and_pdf_are_read(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "page.html").write_text(
+        "<html><body><nav>Home | Menu</nav><article><h1>Budget news</h1>"
+        "<p>The council approved a budget of 75 million dollars for schools this year, the largest ever.</p>"
+        "<p>Construction of three new schools starts in March and ends in two years.</p></article>"
+        "<script>alert(1)</script></body></html>",
+        encoding="utf-8",
+    )
+    (corpus / "report.pdf").write_bytes(_pdf_with_text("The fund is 42 million dollars."))
+    docs = {d.name: d for d in load(corpus)}
+    assert sorted(docs) == ["page.html", "report.pdf"]
+    assert "75 million dollars" in docs["page.html"].text and "alert(1)" not in docs["page.html"].text
+    assert "Home | Menu" not in docs["page.html"].text
+    assert "42 million dollars" in docs["report.pdf"].text
+
+
+def _pdf_with_text(text: str) -> bytes:
+    """A minimal one-page PDF showing `text` in Helvetica."""
+    stream = f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def test_unreadable_files_are_skipped_with_a_warning(tmp_path, caplog):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("좋은 문서이다.", encoding="utf-8")
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
+    with caplog.at_level(logging.WARNING):
+        docs = load(corpus)
+    assert [d.name for d in docs] == ["good.txt"]
+    assert "broken.pdf" in caplog.text and "binary.txt" in caplog.text
+
+
+def test_cp949_text_is_decoded(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "old.txt").write_bytes("예산은 10억원이다.".encode("cp949"))
+    assert load(corpus)[0].text == "예산은 10억원이다."
+
+
+def test_missing_corpus_and_empty_corpus_are_clear_errors(tmp_path):
+    with pytest.raises(CorpusMissing, match="does not exist"):
+        load(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.docx").write_bytes(b"x")
+    with pytest.raises(NoDocuments, match="no readable"):
+        load(tmp_path / "empty")
+
+
+def test_overlap_must_be_smaller_than_size():
+    with pytest.raises(ValueError, match="overlap 50 must be < size 50"):
+        chunk([], size=50, overlap=50)

@@ -1,0 +1,61 @@
+"""The real bundled model on the real corpus: the dev-set regression and end-to-end behaviour."""
+
+import json
+
+import pytest
+
+from rag.answer import numbers_grounded
+from rag.chat import Conversation
+from rag.eval import metrics, read_questions, run
+
+from .conftest import DEV_SET, OWN_SET
+
+pytestmark = pytest.mark.integration
+
+
+def test_page_junk_is_cleaned_and_side_news_kept(real_pipeline):
+    texts = " ".join(c.text for c in real_pipeline.index.chunks)
+    for junk in ("기사 읽어주기", "프린트하기", "페이스북 트위터", "Copyright", "자료 제공"):
+        assert junk not in texts
+    for news in ("은평구, 민원서비스 종합 평가 3년 연속", "고혈압·당뇨병 교육센터", "AI혁신펀드(900억원"):
+        assert news in texts
+
+
+@pytest.mark.parametrize("question", ["How much is the AI innovation fund?", "AI혁신펀드는 얼마인가요?"])
+def test_the_fund_question_in_both_languages(real_pipeline, question):
+    ans = real_pipeline.answer(question)
+    assert not ans.abstained and "900억원" in ans.text and "[1]" in ans.text
+    assert any("900억원" in c.text for c in ans.citations)
+    assert numbers_grounded(ans.text, [c.text for c in ans.citations])
+
+
+def test_unanswerable_question_abstains_in_its_language(real_pipeline):
+    ans = real_pipeline.answer("AI 바우처 사업의 1개사당 지원 한도는 얼마인가요?")
+    assert ans.abstained and ans.text.startswith("문서에는") and ans.contexts
+
+
+def test_follow_up_in_a_conversation(real_pipeline):
+    convo = Conversation(real_pipeline)
+    convo.ask("How much is the AI innovation fund?")
+    ans = convo.ask("And how large is the global AI fund?")
+    assert not ans.abstained and "200억원" in ans.text
+
+
+@pytest.mark.skipif(not DEV_SET.exists(), reason="dev set not present")
+def test_dev_set_regression(real_pipeline):
+    qs = read_questions(DEV_SET)
+    m = metrics(qs, run(real_pipeline, qs, progress=False))
+    assert m["hit@3"] == 100.0
+    assert m["answer_acc"] >= 90.0 and m["citation_acc"] >= 90.0
+    assert m["false_abstain"] <= 10.0
+    assert m["abstain_acc"] >= 66.0
+
+
+@pytest.mark.skipif(not OWN_SET.exists(), reason="own question set not present")
+def test_own_question_set_regression(real_pipeline):
+    qs = read_questions(OWN_SET)
+    results = run(real_pipeline, qs, progress=False)
+    m = metrics(qs, results)
+    assert m["hit@5"] >= 90.0 and m["answer_acc"] >= 70.0 and m["abstain_acc"] >= 60.0
+    for r in results:
+        assert numbers_grounded(r["answer"], [c["text"] for c in r["citations"]]) or r["abstained"]
