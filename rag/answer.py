@@ -64,14 +64,18 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "person": (
         re.compile(r"\bwho\b|\bwhom\b|whose|누구|누가|인물|성명|이름", re.I),
         re.compile(
-            r"장관|차관|대통령|총리|권한대행|대행|위원장|시장|구청장|군수|도지사|의원|대표|회장|사장|교수|박사|청장|처장|원장|이사장|씨\b|기자"
+            r"장관|차관|대통령|총리|권한대행|대행|위원장|구청장|군수|도지사|국회의원|의원|대표|회장|사장|교수|박사|청장|처장|원장|이사장|씨\b|기자"
             r"|\b(minister|president|mayor|chair|director|ceo|professor|mr|ms|dr)\b",
             re.I,
         ),
     ),
     "place": (
         re.compile(r"\bwhere\b|which (city|district|country|region|province|place|county)|어디|어느\s*(곳|지역|나라|도시|구|시|국가)|장소|지역", re.I),
-        re.compile(r"[가-힣]+(시|군|구|도|국|동|읍|면)\b|[가-힣]+(시|군|구|도)[,은는이가에의]|\b[A-Z][a-z]+\b"),
+        # a place name, or an organisation (어디서 발표했나 -> 통계청)
+        re.compile(
+            r"[가-힣]+(시|군|구|도|국|동|읍|면)\b|[가-힣]+(시|군|구|도)[,은는이가에의]|\b[A-Z][a-z]+\b"
+            r"|[가-힣]+(청|부|처|원|위원회|공사|공단|센터|기관|협회|재단|학교|대학교?)\b"
+        ),
     ),
 }
 # Question words that only name the answer type; they are not content to look for in the evidence.
@@ -347,9 +351,11 @@ def compose(
         return abstain(why, sup)
 
     chosen = [best]
-    for c in cands[1:3]:  # a second sentence when it is nearly as good and adds what the first lacks
-        if c.score >= best.score - 0.02 and c.text != best.text:
-            if len(best.text) + len(c.text) <= max_chars:
+    for c in cands[1:3]:  # a second sentence only when it is nearly as good and covers more of the question
+        if c.score >= best.score - 0.02 and c.text != best.text and len(best.text) + len(c.text) <= max_chars:
+            both = normalize(f"{best.text} {c.text}").lower()
+            bag = set(index.sent_terms[best.sent_pos]) | set(index.sent_terms[c.sent_pos])
+            if coverage(terms, bag, both, idf) > best.coverage + 0.1:
                 chosen.append(c)
             break
 

@@ -19,7 +19,7 @@ from .embed import Embedder
 from .errors import BadQuestion
 from .index import Index, ensure
 from .retrieve import make_query, search
-from .text import lang_of, morphemes
+from .text import lang_of, morphemes, warm_up_in_background
 
 # A turn that opens like this leans on the previous one (general discourse cues, both languages).
 _FOLLOW_UP = re.compile(
@@ -41,6 +41,7 @@ class Pipeline:
     embedder: Embedder | None = None
 
     def __post_init__(self) -> None:
+        warm_up_in_background()  # Kiwi loads while the index does; the first answer is then fast
         if self.index is None:
             self.index = ensure(self.settings, self.embedder)
 

@@ -1,0 +1,96 @@
+"""Web app: the citizens' chat at `/`, a compact widget for portals at `/widget`, and the JSON API
+endpoint `ask` (also at `/widget`), all sharing one pipeline (index and model loaded once).
+
+Run: `python app.py` (host/port from RAG_HOST / RAG_PORT; the index is built on first start).
+"""
+
+from __future__ import annotations
+
+from rag.chat import Pipeline
+from rag.config import get_settings
+from rag.errors import RagError
+from rag.render import answer_html
+
+EXAMPLES = [
+    "AI혁신펀드는 얼마인가요?",
+    "How much is the AI innovation fund?",
+    "중소기업 AI 활용률 목표는 몇 퍼센트인가요?",
+    "Which district was rated excellent three years in a row?",
+]
+CSS = """
+.rag-abstain { border-left: 4px solid #d97706; padding-left: 8px; }
+.rag-answer { border-left: 4px solid #059669; padding-left: 8px; }
+.rag-cites-title { font-size: 0.85em; margin-top: 6px; opacity: 0.8; }
+.rag-cite summary { cursor: pointer; font-size: 0.85em; }
+.rag-passage { font-size: 0.85em; padding: 4px 8px; }
+.rag-passage mark { background: #fde68a; }
+"""
+
+
+def build_ui(pipeline: Pipeline, *, compact: bool = False):
+    import gradio as gr
+
+    def ask(question: str, history: list[str] | None = None) -> dict:
+        """Answer a question about the document. Returns answer, abstained and citations (source, chunk_id, text, score)."""
+        try:
+            return pipeline.answer(question, history or []).to_dict()
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def respond(message: str, chat: list, asked: list[str]):
+        try:
+            ans = pipeline.answer(message, asked)
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+        chat = chat + [
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": answer_html(ans)},
+        ]
+        return "", chat, asked + [ans.question]
+
+    with gr.Blocks(title="Policy Q&A" if not compact else "Policy Q&A widget") as demo:
+        if not compact:
+            gr.Markdown("## 정책 문서 Q&A · Policy document Q&A\n문서에 근거해 답하고 출처를 보여 드립니다. "
+                        "Answers come only from the document, with numbered sources.")
+        asked = gr.State([])
+        chatbot = gr.Chatbot(height=320 if compact else 520, label="Chat", sanitize_html=True, render_markdown=True)
+        with gr.Row():
+            box = gr.Textbox(placeholder="질문을 입력하세요 · Ask a question", show_label=False, scale=5,
+                             max_length=pipeline.settings.max_question_chars, elem_id="question")
+            send = gr.Button("Ask · 질문", variant="primary", scale=1, elem_id="ask")
+        clear = gr.Button("New chat · 새 대화", size="sm", elem_id="new-chat")
+        if not compact:
+            gr.Examples(EXAMPLES, inputs=box)
+        for trigger in (box.submit, send.click):
+            trigger(respond, [box, chatbot, asked], [box, chatbot, asked], api_visibility="private")
+        clear.click(lambda: ([], [], ""), None, [chatbot, asked, box], api_visibility="private")
+        gr.api(ask, api_name="ask")
+    return demo
+
+
+def create_app(pipeline: Pipeline | None = None):
+    """FastAPI app with the chat at / and the widget at /widget."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    pipeline = pipeline or Pipeline()
+    s = pipeline.settings
+    server = FastAPI()
+    for path, compact in (("/widget", True), ("/", False)):
+        demo = build_ui(pipeline, compact=compact).queue(default_concurrency_limit=s.concurrency_limit, max_size=s.max_queue_size)
+        server = gr.mount_gradio_app(server, demo, path=path, css=CSS)
+    return server
+
+
+def main() -> None:
+    import uvicorn
+
+    s = get_settings()
+    print(f"loading the index for {s.corpus_dir} (built on first start) ...", flush=True)
+    app = create_app(Pipeline(s))
+    print(f"chat: http://{s.host}:{s.port}/   widget: http://{s.host}:{s.port}/widget/", flush=True)
+    uvicorn.run(app, host=s.host, port=s.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

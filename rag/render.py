@@ -1,0 +1,73 @@
+"""Render answers for the browser: safe HTML with [n] markers and expandable citations.
+
+Every piece of document text and user input is HTML-escaped here, so markup inside a corpus
+file or a question is shown as text and never executed. UI strings follow the question's
+language. No gradio import: the web layer (app.py) only places these strings.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .answer import Answer, Citation
+
+UI = {
+    "en": {
+        "sources": "Sources",
+        "related": "Related passages (not an answer)",
+        "not_found": "Not in the document",
+        "chars": "characters",
+        "section": "section",
+    },
+    "ko": {
+        "sources": "출처",
+        "related": "관련 구절 (답변 아님)",
+        "not_found": "문서에 없는 내용",
+        "chars": "문자 위치",
+        "section": "단락",
+    },
+}
+
+
+def _highlight(passage: str, sentence: str) -> str:
+    """Escaped passage with the supporting sentence wrapped in <mark>."""
+    if sentence and sentence in passage:
+        i = passage.index(sentence)
+        return (
+            html.escape(passage[:i])
+            + "<mark>" + html.escape(sentence) + "</mark>"
+            + html.escape(passage[i + len(sentence):])
+        )
+    return html.escape(passage)
+
+
+def citation_html(c: Citation, label: str, lang: str) -> str:
+    ui = UI[lang]
+    where = f"{html.escape(c.source)} · {html.escape(c.chunk_id)} · {ui['chars']} {c.start}–{c.end}"
+    section = f"<div class='rag-section'>{ui['section']}: {html.escape(c.section)}</div>" if c.section else ""
+    body = _highlight(c.text, c.highlight).replace("\n", "<br>")
+    return (
+        f"<details class='rag-cite'><summary><b>{html.escape(label)}</b> {where}</summary>"
+        f"{section}<div class='rag-passage'>{body}</div></details>"
+    )
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def answer_html(ans: Answer) -> str:
+    """The whole bot message: answer text (escaped, markers bold), then the citations folded."""
+    ui = UI.get(ans.lang, UI["en"])
+    text = _MARKER.sub(r"<b>[\1]</b>", html.escape(ans.text))
+    if ans.abstained:
+        head = f"<div class='rag-abstain'>⚠️ <b>{ui['not_found']}</b><br>{text}</div>"
+        items = [citation_html(c, f"~{i}", ans.lang) for i, c in enumerate(ans.contexts[:3], 1)]
+        title = ui["related"]
+    else:
+        head = f"<div class='rag-answer'>{text}</div>"
+        items = [citation_html(c, f"[{c.n}]", ans.lang) for c in ans.citations]
+        title = ui["sources"]
+    if not items:
+        return head
+    return f"{head}<div class='rag-cites'><div class='rag-cites-title'>{title}</div>{''.join(items)}</div>"
