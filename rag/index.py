@@ -36,7 +36,7 @@ from .ingest import Chunk, Sentence, chunk, corpus_files, load
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v1"
+FORMAT = "rag-index v2"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass

@@ -49,7 +49,8 @@ def kiwi():
         if _kiwi is None:
             from kiwipiepy import Kiwi
 
-            k = Kiwi()
+            # typo/multi-word dictionaries double the load time and add nothing for edited text
+            k = Kiwi(load_typo_dict=False, load_multi_dict=False)
             k.tokenize("준비")  # force the lazy model load now, not on the first question
             _kiwi = k
         return _kiwi
