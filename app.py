@@ -9,7 +9,7 @@ from __future__ import annotations
 from rag.chat import Pipeline
 from rag.config import get_settings
 from rag.errors import RagError
-from rag.render import answer_html
+from rag.render import answer_html, question_html
 
 EXAMPLES = [
     "AI혁신펀드는 얼마인가요?",
@@ -43,7 +43,7 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False):
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
         chat = chat + [
-            {"role": "user", "content": message},
+            {"role": "user", "content": question_html(message)},
             {"role": "assistant", "content": answer_html(ans)},
         ]
         return "", chat, asked + [ans.question]
@@ -53,7 +53,7 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False):
             gr.Markdown("## 정책 문서 Q&A · Policy document Q&A\n문서에 근거해 답하고 출처를 보여 드립니다. "
                         "Answers come only from the document, with numbered sources.")
         asked = gr.State([])
-        chatbot = gr.Chatbot(height=320 if compact else 520, label="Chat", sanitize_html=True, render_markdown=True)
+        chatbot = gr.Chatbot(height=320 if compact else 520, show_label=False, sanitize_html=True, render_markdown=True)
         with gr.Row():
             box = gr.Textbox(placeholder="질문을 입력하세요 · Ask a question", show_label=False, scale=5,
                              max_length=pipeline.settings.max_question_chars, elem_id="question")

@@ -53,6 +53,11 @@ def citation_html(c: Citation, label: str, lang: str) -> str:
     )
 
 
+def question_html(question: str) -> str:
+    """The user's message as shown in the chat: markup is displayed, never interpreted."""
+    return html.escape(question).replace("\n", "<br>")
+
+
 _MARKER = re.compile(r"\[(\d+)\]")
 
 

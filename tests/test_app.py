@@ -1,0 +1,181 @@
+"""The web app for real: a server process on 127.0.0.1, called through gradio_client and driven
+in Debian's Chromium with Playwright. Screenshots go to docs/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.config import PROJECT_ROOT
+
+from .conftest import REAL_CORPUS
+
+pytestmark = pytest.mark.integration
+CHROMIUM = Path("/usr/bin/chromium")
+DOCS = PROJECT_ROOT / "docs"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("app")
+    corpus = root / "corpus"
+    shutil.copytree(REAL_CORPUS, corpus)
+    # a corpus file with markup: it must be shown as text, never executed
+    (corpus / "notice.html").write_text(
+        "<html><body><article><h1>Notice</h1><p>The evening office is open until 9 pm on Thursdays for all residents "
+        "who need help with permits. &lt;img src=x onerror=alert(1)&gt; is how the old site showed a broken image.</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    port = _free_port()
+    env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(root / "index"), "RAG_PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app exited: {proc.stdout.read()}")
+        try:
+            if httpx.get(url + "/", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("app did not start within 180 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+# ---------------------------------------------------------------- API
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server + "/", verbose=False)
+
+
+def test_api_answers_with_the_documents_figure_and_citations(client):
+    r = client.predict("How much is the AI innovation fund?", [], api_name="/ask")
+    assert r["abstained"] is False and "900억원" in r["answer"]
+    assert r["citations"] and {"source", "chunk_id", "text", "score"} <= set(r["citations"][0])
+    assert any("900억원" in c["text"] for c in r["citations"])
+
+
+def test_api_abstains_on_an_unanswerable_question(client):
+    r = client.predict("AI 바우처 사업의 1개사당 지원 한도는 얼마인가요?", [], api_name="/ask")
+    assert r["abstained"] is True and r["citations"] == [] and r["answer"].startswith("문서에는")
+
+
+def test_api_follow_up_uses_history(client):
+    r = client.predict("And how large is the global AI fund?", ["How much is the AI innovation fund?"], api_name="/ask")
+    assert not r["abstained"] and "200억원" in r["answer"]
+
+
+def test_api_rejects_an_empty_question_with_a_message(client):
+    with pytest.raises(Exception, match="empty"):
+        client.predict("   ", [], api_name="/ask")
+
+
+def test_widget_serves_the_same_api(server):
+    from gradio_client import Client
+
+    r = Client(server + "/widget/", verbose=False).predict("AI혁신펀드는 얼마인가요?", [], api_name="/ask")
+    assert "900억원" in r["answer"]
+
+
+# ---------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is not installed: apt-get install -y chromium fonts-nanum")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield b
+        b.close()
+
+
+def _ask(frame, question: str):
+    box = frame.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_chat_in_a_real_browser(server, browser):
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(server + "/")
+    _ask(page, "AI혁신펀드는 얼마인가요?")
+    answer = page.locator(".rag-answer").last
+    answer.wait_for(timeout=15000)
+    assert "900억원" in answer.inner_text()
+    cite = page.locator(".rag-cite summary").first
+    assert "ai_startup_policy_briefing.txt" in cite.inner_text()
+    cite.click()  # expand: the supporting sentence is highlighted
+    assert "900억원" in page.locator(".rag-cite mark").first.inner_text()
+    _ask(page, "How many people live in Seongbuk-gu?")
+    page.locator(".rag-abstain").last.wait_for(timeout=15000)
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "chat.png"), full_page=True)
+    page.close()
+
+
+def test_html_in_a_question_or_document_is_shown_as_text(server, browser):
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server + "/")
+    _ask(page, "<img src=x onerror=alert(1)> When is the evening office open?")
+    page.locator(".rag-answer, .rag-abstain").last.wait_for(timeout=15000)
+    page.wait_for_timeout(500)
+    assert dialogs == []
+    assert page.locator(".message img[src='x']").count() == 0
+    assert "onerror=alert(1)" in page.locator(".rag-cites, .rag-answer").last.inner_text() or \
+        "<img src=x" in page.inner_text("body")
+    page.close()
+
+
+def test_portal_page_embeds_the_widget(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto((PROJECT_ROOT / "examples" / "portal.html").as_uri() + f"?server={server}")
+    frame = page.frame_locator("#policy-qa")
+    box = frame.locator("#question textarea")
+    box.wait_for(timeout=30000)
+    box.fill("How much is the AI innovation fund?")
+    t0 = time.time()
+    box.press("Enter")
+    answer = frame.locator(".rag-answer").last
+    answer.wait_for(timeout=15000)
+    assert "900억원" in answer.inner_text()
+    assert time.time() - t0 < 15
+    page.screenshot(path=str(DOCS / "portal.png"))
+    page.close()
