@@ -100,16 +100,20 @@ def eval_cmd(
     corpus: Optional[Path] = CorpusOpt,
     index: Optional[Path] = IndexOpt,
     progress: bool = typer.Option(True, help="show a progress bar"),
+    server: Optional[str] = typer.Option(None, "--server", help="ask a running app's API instead, e.g. http://127.0.0.1:7860/"),
 ) -> None:
     """Answer every question of a JSONL file, write the results contract, print the metrics."""
-    from .eval import format_metrics, metrics, read_questions, run, write_results
+    from .eval import format_metrics, local_answerer, metrics, read_questions, remote_answerer, run, write_results
 
     try:
         qs = read_questions(questions)
-        from .chat import Pipeline
+        if server:
+            answerer = remote_answerer(server)
+        else:
+            from .chat import Pipeline
 
-        pipeline = Pipeline(_settings(corpus, index))
-        results = run(pipeline, qs, progress=progress)
+            answerer = local_answerer(Pipeline(_settings(corpus, index)))
+        results = run(answerer, qs, progress=progress)
     except RagError as exc:
         _fail(exc)
     write_results(results, out)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import time
 import unicodedata
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .errors import BadQuestionsFile, RagError
 
@@ -47,20 +48,43 @@ def read_questions(path: Path) -> list[dict]:
     return questions
 
 
-def run(pipeline, questions: Iterable[dict], progress: bool = True) -> list[dict]:
-    """Answer every question (history turns first, in one conversation) into result records."""
-    from tqdm import tqdm
+Answerer = Callable[[str, list], dict]  # (question, earlier questions) -> Answer.to_dict()
 
-    from .chat import Conversation
+
+def local_answerer(pipeline) -> Answerer:
+    return lambda question, history: pipeline.answer(question, history).to_dict()
+
+
+def remote_answerer(url: str) -> Answerer:
+    """Ask a running app through its `ask` API endpoint (see app.py)."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+
+    def ask(question: str, history: list) -> dict:
+        try:
+            return client.predict(question, history, api_name="/ask")
+        except Exception as exc:  # the server's gr.Error arrives as a client exception
+            raise RagError(str(exc)) from exc
+
+    return ask
+
+
+def run(answer: Answerer, questions: Iterable[dict], progress: bool = True) -> list[dict]:
+    """Answer every question (its history turns first, in one conversation) into result records."""
+    from tqdm import tqdm
 
     results = []
     for q in tqdm(list(questions), desc="answering", unit="q", disable=not progress):
-        convo = Conversation(pipeline)
+        asked: list[str] = []
         try:
             for turn in q.get("history") or []:
-                convo.ask(turn)
-            ans, ms = pipeline.timed_answer(q["question"], list(convo.history))
-            record = {"id": q["id"], "question": q["question"], **_record(ans), "latency_ms": round(ms, 2)}
+                answer(turn, list(asked))
+                asked.append(turn)
+            t0 = time.perf_counter()
+            d = answer(q["question"], asked)
+            ms = (time.perf_counter() - t0) * 1000
+            record = {"id": q["id"], "question": q["question"], **{k: d.get(k) for k in RECORD_KEYS}, "latency_ms": round(ms, 2)}
         except RagError as exc:  # a bad question is recorded, not fatal to the run
             record = {"id": q["id"], "question": q["question"], "answer": "", "abstained": True,
                       "citations": [], "contexts": [], "error": str(exc), "latency_ms": 0.0}
@@ -68,9 +92,7 @@ def run(pipeline, questions: Iterable[dict], progress: bool = True) -> list[dict
     return results
 
 
-def _record(ans) -> dict:
-    d = ans.to_dict()
-    return {k: d[k] for k in ("answer", "abstained", "citations", "contexts", "support", "reason", "lang")}
+RECORD_KEYS = ("answer", "abstained", "citations", "contexts", "support", "reason", "lang")
 
 
 def write_results(results: list[dict], out: Path) -> None:

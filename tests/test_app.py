@@ -179,3 +179,22 @@ def test_portal_page_embeds_the_widget(server, browser):
     assert time.time() - t0 < 15
     page.screenshot(path=str(DOCS / "portal.png"))
     page.close()
+
+
+def test_eval_command_can_run_against_the_server(server, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    q = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "a", "question": "How much is the AI innovation fund?", "answerable": True, "answers": [["900억"]], "evidence": "AI혁신펀드(900억원"},
+        {"id": "b", "question": "And how large is the global AI fund?", "answerable": True, "answers": [["200억"]],
+         "evidence": "글로벌 AI펀드(200억원", "history": ["How much is the AI innovation fund?"]},
+    ]
+    q.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    out = CliRunner().invoke(app, ["eval", str(q), "--out", str(tmp_path / "r.jsonl"), "--server", server + "/", "--no-progress"])
+    assert out.exit_code == 0, out.output
+    assert "answer_acc=100.0" in out.output and "citation_acc=100.0" in out.output

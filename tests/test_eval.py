@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from rag.errors import BadQuestionsFile
-from rag.eval import metrics, read_questions, run, write_results
+from rag.eval import local_answerer, metrics, read_questions, run, write_results
 
 from .conftest import SCORER
 
@@ -24,7 +24,7 @@ def _write(path, rows):
 
 
 def test_run_writes_the_results_contract(tiny_pipeline, tmp_path):
-    results = run(tiny_pipeline, QUESTIONS, progress=False)
+    results = run(local_answerer(tiny_pipeline), QUESTIONS, progress=False)
     assert [r["id"] for r in results] == ["a", "b", "c", "d"]
     for r in results:
         assert {"id", "question", "answer", "abstained", "citations", "contexts", "latency_ms"} <= set(r)
@@ -36,7 +36,7 @@ def test_run_writes_the_results_contract(tiny_pipeline, tmp_path):
 
 @pytest.mark.skipif(not SCORER.exists(), reason="reference scorer not present")
 def test_metrics_agree_with_the_reference_scorer(tiny_pipeline, tmp_path):
-    results = run(tiny_pipeline, QUESTIONS, progress=False)
+    results = run(local_answerer(tiny_pipeline), QUESTIONS, progress=False)
     results[0]["answer"] = "x" * 500  # an over-long answer must count as wrong in both
     qpath, rpath = _write(tmp_path / "q.jsonl", QUESTIONS), tmp_path / "r.jsonl"
     write_results(results, rpath)
@@ -68,6 +68,6 @@ def test_unreadable_questions_file(tmp_path):
 
 
 def test_a_bad_question_is_recorded_not_fatal(tiny_pipeline):
-    results = run(tiny_pipeline, [{"id": "e", "question": ""}, QUESTIONS[0]], progress=False)
+    results = run(local_answerer(tiny_pipeline), [{"id": "e", "question": ""}, QUESTIONS[0]], progress=False)
     assert results[0]["abstained"] and "empty" in results[0]["error"]
     assert "900억원" in results[1]["answer"]

@@ -6,7 +6,7 @@ import pytest
 
 from rag.answer import numbers_grounded
 from rag.chat import Conversation
-from rag.eval import metrics, read_questions, run
+from rag.eval import local_answerer, metrics, read_questions, run
 
 from .conftest import DEV_SET, OWN_SET
 
@@ -44,7 +44,7 @@ def test_follow_up_in_a_conversation(real_pipeline):
 @pytest.mark.skipif(not DEV_SET.exists(), reason="dev set not present")
 def test_dev_set_regression(real_pipeline):
     qs = read_questions(DEV_SET)
-    m = metrics(qs, run(real_pipeline, qs, progress=False))
+    m = metrics(qs, run(local_answerer(real_pipeline), qs, progress=False))
     assert m["hit@3"] == 100.0
     assert m["answer_acc"] >= 90.0 and m["citation_acc"] >= 90.0
     assert m["false_abstain"] <= 10.0
@@ -54,7 +54,7 @@ def test_dev_set_regression(real_pipeline):
 @pytest.mark.skipif(not OWN_SET.exists(), reason="own question set not present")
 def test_own_question_set_regression(real_pipeline):
     qs = read_questions(OWN_SET)
-    results = run(real_pipeline, qs, progress=False)
+    results = run(local_answerer(real_pipeline), qs, progress=False)
     m = metrics(qs, results)
     assert m["hit@5"] >= 90.0 and m["answer_acc"] >= 70.0 and m["abstain_acc"] >= 60.0
     for r in results:
