@@ -36,7 +36,7 @@ from .ingest import Chunk, Sentence, chunk, corpus_files, load
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v2"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v3"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass
@@ -51,13 +51,12 @@ class Index:
     manifest: dict
     sentences: list[Sentence] = field(init=False)
     sent_chunk: np.ndarray = field(init=False)  # passage position of each sentence
+    chunk_vecs: np.ndarray = field(init=False)  # passage vectors, read once from the FAISS store
 
     def __post_init__(self) -> None:
         self.sentences = [s for c in self.chunks for s in c.sentences]
         self.sent_chunk = np.array([i for i, c in enumerate(self.chunks) for _ in c.sentences], dtype=np.int32)
-
-    def chunk_vectors(self) -> np.ndarray:
-        return self.store.index.reconstruct_n(0, self.store.index.ntotal)
+        self.chunk_vecs = self.store.index.reconstruct_n(0, self.store.index.ntotal)
 
 
 # ---------------------------------------------------------------- manifest

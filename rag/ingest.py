@@ -209,7 +209,15 @@ _SENTENCE_END = re.compile(r"[.!?。…]['\"’”)]*$|[다요음함임됨]$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 
 
+_BULLET = re.compile(r"^\s*([-•·○●□■▶▷◆◇※→①-⑳]|\d+[.)]\s|[가-하][.)]\s)")
+
+
 def _is_heading(lines: list[str]) -> bool:
+    """A one-line paragraph that reads as a title: short, no sentence end, no figures, not a list item.
+
+    Lines with figures or bullets stay content even when they look like titles, so no fact is
+    ever hidden in a heading (a heading with a body becomes that body's section, not a passage).
+    """
     if len(lines) != 1:
         return False
     line = lines[0]
@@ -217,10 +225,11 @@ def _is_heading(lines: list[str]) -> bool:
         return True
     norm = normalize(line)
     return (
-        len(norm) <= 100
+        len(norm) <= 80
         and not _SENTENCE_END.search(norm)
         and not norm.endswith((",", ";", ":"))
         and not _FOOTNOTE.match(line)
+        and not _BULLET.match(line)
     )
 
 
@@ -253,8 +262,8 @@ def blocks(text: str) -> list[_Block]:
         if _is_heading(texts):
             section = _MD_HEADING.sub("", texts[0]).strip()
             nxt = paras[i + 1] if i + 1 < len(paras) else None
-            if nxt is not None and not _is_heading([t for t, _ in nxt]):
-                continue  # a heading with a body: it lives on as the body's section
+            if nxt is not None and not _is_heading([t for t, _ in nxt]) and not re.search(r"\d", texts[0]):
+                continue  # a heading with a body (and no figures): it lives on as the body's section
         out.append(_Block(lines=list(para), section=section))
     return out
 

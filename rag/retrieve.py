@@ -69,7 +69,7 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
 def scores(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dense passage, best-sentence and BM25 scores of every passage."""
     n = len(index.chunks)
-    dense = index.chunk_vectors() @ query.vec
+    dense = index.chunk_vecs @ query.vec
     sent_sim = index.sent_vecs @ query.vec if len(index.sent_vecs) else np.zeros(0)
     best_sent = np.full(n, -1.0)
     np.maximum.at(best_sent, index.sent_chunk, sent_sim)

@@ -11,7 +11,7 @@ def test_build_then_load_round_trip(tiny_settings, fake_embedder):
     loaded = load_index(tiny_settings.index_dir, fake_embedder)
     assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in built.chunks]
     assert loaded.sent_vecs.shape == built.sent_vecs.shape
-    assert (loaded.chunk_vectors() == built.chunk_vectors()).all()
+    assert (loaded.chunk_vecs == built.chunk_vecs).all()
     manifest = json.loads((tiny_settings.index_dir / "manifest.json").read_text())
     assert manifest["format"] == FORMAT and manifest["model"] == "fake-trigram"
     assert set(manifest["files"]) == {"fund.txt", "parks.md"}

@@ -146,3 +146,12 @@ def test_missing_corpus_and_empty_corpus_are_clear_errors(tmp_path):
 def test_overlap_must_be_smaller_than_size():
     with pytest.raises(ValueError, match="overlap 50 must be < size 50"):
         chunk([], size=50, overlap=50)
+
+
+@pytest.mark.parametrize("line", ["• 지원 대상: 중소기업 500개사", "총 예산 300억원 투입", "1) 신청 방법"])
+def test_title_like_lines_with_figures_or_bullets_stay_content(line):
+    from rag.ingest import Document
+
+    text = f"{line}\n\n본문은 여기에서 시작한다. 자세한 내용은 다음과 같다.\n"
+    chunks = chunk([Document("corpus/a.txt", "a.txt", text)], size=300)
+    assert any(line in c.text for c in chunks)
