@@ -45,7 +45,8 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
         re.compile(r"how much|how large|how big|what (is the )?(size|amount|budget|cost|price|value)|얼마|규모|금액|예산|비용|액수|가격", re.I),
         re.compile(
             rf"{_NUM}\s*(조|억|만|천|백)?\s*(원|달러|엔|유로|위안|won|dollars?|euros?|yen)|[$€£₩¥]\s?{_NUM}"
-            rf"|{_NUM}\s*(million|billion|trillion|조|억)",
+            rf"|{_NUM}\s*(million|billion|trillion|조|억)"
+            rf"|{_NUM}\s*(%|퍼센트|percent)",  # "금리는 얼마?" / "how much interest?" asks for a rate
             re.I,
         ),
     ),
@@ -65,7 +66,8 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
         re.compile(r"\bwho\b|\bwhom\b|whose|누구|누가|인물|성명|이름", re.I),
         re.compile(
             r"장관|차관|대통령|총리|권한대행|대행|위원장|구청장|군수|도지사|국회의원|의원|대표|회장|사장|교수|박사|청장|처장|원장|이사장|씨\b|기자"
-            r"|\b(minister|president|mayor|chair|director|ceo|professor|mr|ms|dr)\b",
+            r"|\b(minister|president|mayor|chair|director|ceo|professor|architect|author|mr|ms|dr)\b"
+            r"|(?<=[a-z] )[A-Z][a-z]+ [A-Z][a-z]+(?=[\s.,;]|$)(?! [A-Z])",  # a full name inside a sentence
             re.I,
         ),
     ),
@@ -241,6 +243,8 @@ def candidates(index: Index, query: Query, hits: list[Hit], kind: str | None, te
 
 # Weights of the sentence score; fitted on the project's own questions (bench/calibrate.py).
 W_SIM, W_PASSAGE, W_COVERAGE, W_TYPE, W_RANK = 1.0, 0.5, 0.15, 0.06, 0.01
+# A sentence holding the asked-for type may score this much below the best sentence and still win.
+TYPE_MARGIN = 0.1
 # Cross-language questions: a best-sentence cosine this low means no real match (support 0).
 XL_SIM_FLOOR = 0.65
 
@@ -336,8 +340,9 @@ def compose(
         return abstain("no sentences in the retrieved passages")
     score_candidates(cands, kind)
     cands.sort(key=lambda c: -c.score)
-    if kind:  # the question asks for an amount/date/...: only sentences that hold one can answer it
-        cands = [c for c in cands if c.typed] or cands
+    if kind:  # the question asks for an amount/date/...: only sentences that hold one can answer it,
+        # and only if they are nearly as relevant as the best sentence (no jumping to another topic)
+        cands = [c for c in cands if c.typed and c.score >= cands[0].score - TYPE_MARGIN] or cands
     best = cands[0]
 
     idf = idf_table(index)

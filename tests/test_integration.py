@@ -59,3 +59,21 @@ def test_own_question_set_regression(real_pipeline):
     assert m["hit@5"] >= 90.0 and m["answer_acc"] >= 70.0 and m["abstain_acc"] >= 60.0
     for r in results:
         assert numbers_grounded(r["answer"], [c["text"] for c in r["citations"]]) or r["abstained"]
+
+
+OTHER = OWN_SET.parent / "other_corpus"
+
+
+def test_another_mixed_language_corpus(tmp_path):
+    """Nothing is specific to the bundled document: a Korean .md and an English .html corpus."""
+    import shutil
+
+    from rag.chat import Pipeline
+    from rag.config import Settings
+
+    shutil.copytree(OTHER / "corpus", tmp_path / "corpus")
+    pipeline = Pipeline(Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"))
+    qs = read_questions(OTHER / "questions.jsonl")
+    m = metrics(qs, run(local_answerer(pipeline), qs, progress=False))
+    assert m["hit@3"] == 100.0 and m["answer_acc"] >= 85.0 and m["abstain_acc"] >= 66.0
+    assert not any("Home | About" in c.text or "All rights reserved" in c.text for c in pipeline.index.chunks)
