@@ -89,7 +89,8 @@ def _stale_reason(found: dict, expected: dict) -> str | None:
 # ---------------------------------------------------------------- build
 
 
-def _sentence_terms_text(chunk_: Chunk, sent: Sentence) -> str:
+def _sentence_terms_text(sent: Sentence) -> str:
+    """A footnote is matched together with the sentence it annotates."""
     return f"{sent.context} {sent.text}" if sent.context else sent.text
 
 
@@ -117,7 +118,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
         sent_vecs = cache.embed_batch(sent_texts, progress=bar)
 
     chunk_terms = morphemes_batch(chunk_texts)
-    sent_terms = morphemes_batch([_sentence_terms_text(c, s) for c in chunks for s in c.sentences])
+    sent_terms = morphemes_batch([_sentence_terms_text(s) for c in chunks for s in c.sentences])
     store = FAISS.from_embeddings(
         text_embeddings=list(zip(chunk_texts, chunk_vecs.tolist())),
         embedding=embedder,
