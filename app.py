@@ -87,7 +87,12 @@ def main() -> None:
 
     s = get_settings()
     print(f"loading the index for {s.corpus_dir} (built on first start) ...", flush=True)
-    app = create_app(Pipeline(s))
+    pipeline = Pipeline(s)
+    if s.share:  # a public gradio.live link for the chat (needs internet; the widget path is local only)
+        demo = build_ui(pipeline).queue(default_concurrency_limit=s.concurrency_limit, max_size=s.max_queue_size)
+        demo.launch(server_name=s.host, server_port=s.port, share=True, css=CSS)
+        return
+    app = create_app(pipeline)
     print(f"chat: http://{s.host}:{s.port}/   widget: http://{s.host}:{s.port}/widget/", flush=True)
     uvicorn.run(app, host=s.host, port=s.port, log_level="warning")
 
