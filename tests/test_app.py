@@ -171,12 +171,10 @@ def test_portal_page_embeds_the_widget(server, browser):
     box = frame.locator("#question textarea")
     box.wait_for(timeout=30000)
     box.fill("How much is the AI innovation fund?")
-    t0 = time.time()
     box.press("Enter")
     answer = frame.locator(".rag-answer").last
     answer.wait_for(timeout=15000)
     assert "900억원" in answer.inner_text()
-    assert time.time() - t0 < 15
     page.screenshot(path=str(DOCS / "portal.png"))
     page.close()
 
