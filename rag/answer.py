@@ -235,14 +235,27 @@ def candidates(index: Index, query: Query, hits: list[Hit], kind: str | None, te
         sent = index.sentences[sid]
         rank = pos_of_chunk[int(index.sent_chunk[sid])]
         text = f"{sent.context} {sent.text}" if sent.context else sent.text
-        norm = normalize(text).lower()
-        cov = coverage(terms, set(index.sent_terms[sid]), norm, idf)
+        cov = coverage(terms, set(index.sent_terms[sid]), normalize(text).lower(), idf)
+        prev = _previous_sentence(index, int(sid))
+        if prev is not None:  # the subject may sit in the sentence before ("장관은 … 라며," / "He said:")
+            both = normalize(f"{prev} {text}").lower()
+            cov = max(cov, NEIGHBOUR_CREDIT * coverage(terms, set(index.sent_terms[sid - 1]) | set(index.sent_terms[sid]), both, idf))
         out.append(Candidate(rank, hits[rank], int(sid), sent.text, float(sim), cov, has_type(sent.text, kind)))
     return out
 
 
+def _previous_sentence(index: Index, sid: int) -> str | None:
+    """The sentence before `sid` in the same document (None at a document's start or for footnotes)."""
+    if sid == 0 or index.sentences[sid].is_footnote:
+        return None
+    this, before = index.chunks[index.sent_chunk[sid]], index.chunks[index.sent_chunk[sid - 1]]
+    return index.sentences[sid - 1].text if this.source == before.source else None
+
+
 # Weights of the sentence score; fitted on the project's own questions (bench/calibrate.py).
 W_SIM, W_PASSAGE, W_COVERAGE, W_TYPE, W_RANK = 1.0, 0.5, 0.15, 0.06, 0.01
+# Coverage counted over a sentence and the one before it is worth this share of the sentence's own.
+NEIGHBOUR_CREDIT = 0.8
 # A sentence holding the asked-for type may score this much below the best sentence and still win.
 TYPE_MARGIN = 0.1
 # Cross-language questions: a best-sentence cosine this low means no real match (support 0).
