@@ -77,7 +77,7 @@ class SentenceTransformerEmbedder(Embedder):
 
 
 class CachedEmbedder(Embedder):
-    """Wraps an embedder; passage vectors are memoised by sha256 of the text (queries are not)."""
+    """Wraps an embedder; vectors are memoised by sha256 of the text and its role (query/passage)."""
 
     def __init__(self, inner: Embedder, cache: dict[str, np.ndarray] | None = None) -> None:
         self.inner = inner
@@ -85,17 +85,15 @@ class CachedEmbedder(Embedder):
         self.cache: dict[str, np.ndarray] = cache if cache is not None else {}
 
     @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    def key(text: str, query: bool = False) -> str:
+        return hashlib.sha256(("query:" if query else "passage:").encode() + text.encode("utf-8")).hexdigest()
 
     def embed_batch(self, texts: Sequence[str], *, query: bool = False, progress=None) -> np.ndarray:
-        if query:
-            return self.inner.embed_batch(texts, query=True)
-        keys = [self.key(t) for t in texts]
+        keys = [self.key(t, query) for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
         for start in range(0, len(missing), 16):
             batch = missing[start : start + 16]
-            vecs = self.inner.embed_batch([t for _, t in batch], query=False)
+            vecs = self.inner.embed_batch([t for _, t in batch], query=query)
             for (k, _), v in zip(batch, vecs):
                 self.cache[k] = v
             if progress is not None:
@@ -104,8 +102,8 @@ class CachedEmbedder(Embedder):
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([self.cache[k] for k in keys])
 
-    def count_missing(self, texts: Sequence[str]) -> int:
-        return len({self.key(t) for t in texts} - self.cache.keys())
+    def count_missing(self, texts: Sequence[str], query: bool = False) -> int:
+        return len({self.key(t, query) for t in texts} - self.cache.keys())
 
     def save(self, path: Path) -> None:
         keys = sorted(self.cache)

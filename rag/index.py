@@ -36,7 +36,7 @@ from .ingest import Chunk, Sentence, chunk, corpus_files, load
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v3"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v5"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass
@@ -49,6 +49,10 @@ class Index:
     chunk_terms: list[list[str]]
     embedder: Embedder
     manifest: dict
+    vocab: list[str]  # Korean nouns and noun compounds of the corpus (cross-language alignment)
+    vocab_vecs: np.ndarray  # their query-side vectors
+    chunk_vocab: list[list[int]]  # vocabulary ids of each passage
+    sent_vocab: list[list[int]]  # vocabulary ids of each sentence
     sentences: list[Sentence] = field(init=False)
     sent_chunk: np.ndarray = field(init=False)  # passage position of each sentence
     chunk_vecs: np.ndarray = field(init=False)  # passage vectors, read once from the FAISS store
@@ -101,7 +105,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
     from langchain_community.vectorstores.utils import DistanceStrategy
     from tqdm import tqdm
 
-    from .text import morphemes_batch
+    from .text import morphemes_batch, noun_phrases_batch
 
     corpus_dir = Path(settings.corpus_dir)
     index_dir = Path(settings.index_dir)
@@ -112,10 +116,15 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
     cache = CachedEmbedder(embedder, CachedEmbedder.load_cache(index_dir / "embed_cache.npz"))
     chunk_texts = [c.embed_text for c in chunks]
     sent_texts = [s.text for c in chunks for s in c.sentences]
-    todo = cache.count_missing(chunk_texts + sent_texts)
+    chunk_phrases = noun_phrases_batch(chunk_texts)
+    sent_phrases = noun_phrases_batch(sent_texts)
+    vocab = sorted({p for ps in chunk_phrases + sent_phrases for p in ps})
+    vocab_id = {p: i for i, p in enumerate(vocab)}
+    todo = cache.count_missing(chunk_texts + sent_texts) + cache.count_missing(vocab, query=True)
     with tqdm(total=todo, desc="embedding passages", unit="text", disable=not progress or todo == 0) as bar:
         chunk_vecs = cache.embed_batch(chunk_texts, progress=bar)
         sent_vecs = cache.embed_batch(sent_texts, progress=bar)
+        vocab_vecs = cache.embed_batch(vocab, query=True, progress=bar) if vocab else np.zeros((0, chunk_vecs.shape[1]))
 
     chunk_terms = morphemes_batch(chunk_texts)
     sent_terms = morphemes_batch([_sentence_terms_text(s) for c in chunks for s in c.sentences])
@@ -136,10 +145,14 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
         store.save_local(str(tmp / "faiss"))
         bm25.save(str(tmp / "bm25"))
         np.save(tmp / "sentences.npy", sent_vecs.astype(np.float32))
+        np.save(tmp / "vocab.npy", vocab_vecs.astype(np.float32))
         table = {
             "chunks": [asdict(c) for c in chunks],
             "chunk_terms": chunk_terms,
             "sent_terms": sent_terms,
+            "vocab": vocab,
+            "chunk_vocab": [[vocab_id[p] for p in ps] for ps in chunk_phrases],
+            "sent_vocab": [[vocab_id[p] for p in ps] for ps in sent_phrases],
         }
         (tmp / "chunks.json").write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
         cache.save(tmp / "embed_cache.npz")
@@ -151,7 +164,8 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     log.info("indexed %d passages, %d sentences from %d files", len(chunks), len(sent_texts), len(docs))
-    return Index(chunks, store, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest)
+    return Index(chunks, store, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest,
+                 vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"])
 
 
 def _swap_into_place(tmp: Path, index_dir: Path) -> None:
@@ -195,12 +209,15 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
         )
         bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
         sent_vecs = np.load(index_dir / "sentences.npy", allow_pickle=False)
+        vocab_vecs = np.load(index_dir / "vocab.npy", allow_pickle=False)
+        idx = Index(chunks, store, bm25, sent_vecs, table["sent_terms"], table["chunk_terms"], embedder, manifest,
+                    table["vocab"], vocab_vecs, table["chunk_vocab"], table["sent_vocab"])
     except Exception as exc:
         raise IndexUnavailable(f"index in {index_dir} is damaged: {exc}") from exc
-    idx = Index(chunks, store, bm25, sent_vecs, table["sent_terms"], table["chunk_terms"], embedder, manifest)
     if not (
-        store.index.ntotal == len(chunks) == len(idx.chunk_terms)
-        and len(sent_vecs) == len(idx.sentences) == len(idx.sent_terms)
+        store.index.ntotal == len(chunks) == len(idx.chunk_terms) == len(idx.chunk_vocab)
+        and len(sent_vecs) == len(idx.sentences) == len(idx.sent_terms) == len(idx.sent_vocab)
+        and len(vocab_vecs) == len(idx.vocab)
     ):
         raise IndexUnavailable(f"index in {index_dir} is inconsistent (counts differ)")
     return idx

@@ -27,7 +27,8 @@ EN_STOP = set(
     than then so too very just also only about into over under again further once i me my we our you your he
     him his she her they them their as if while up down out off own same both few more most until during before
     after above below between through against among per get got make made tell please let us does doesn't
-    and say says said according document""".split()
+    and say says said according document near within around across along behind beside beyond toward towards
+    via without like since whether yet still already even ever kind kinds type types sort""".split()
 )
 # Korean nouns that only frame a question (얼마, 무엇, 몇) carry no content to look for.
 KO_QUESTION_NOUNS = {"얼마", "무엇", "뭐", "몇", "어디", "언제", "누구", "어느", "어떤", "무슨", "왜", "어떻", "그", "이", "저", "것", "수", "등", "때"}
@@ -95,6 +96,28 @@ def morphemes_batch(texts: list[str]) -> list[list[str]]:
     if not texts:
         return []
     return [_terms(toks) for toks in kiwi().tokenize([normalize(t) for t in texts])]
+
+
+def noun_phrases_batch(texts: list[str]) -> list[list[str]]:
+    """Document vocabulary for cross-language alignment: Korean nouns and two-noun compounds.
+
+    Example: noun_phrases_batch(["AI혁신펀드를 조성"]) -> [["혁신", "펀드", "혁신펀드", "조성"]]
+    """
+    out = []
+    for toks in kiwi().tokenize([normalize(t) for t in texts]) if texts else []:
+        phrases: list[str] = []
+        prev = None
+        for tok in toks:
+            if tok.tag not in ("NNG", "NNP", "XR"):
+                prev = None
+                continue
+            if len(tok.form) > 1:
+                phrases.append(tok.form)
+            if prev:
+                phrases.append(prev + tok.form)
+            prev = tok.form
+        out.append(list(dict.fromkeys(phrases)))
+    return out
 
 
 def nouns(text: str) -> list[str]:

@@ -30,7 +30,8 @@ def test_changed_corpus_triggers_rebuild_and_reuses_cached_vectors(tiny_settings
     (tiny_settings.corpus_dir / "new.txt").write_text("새로운 공지이다. 접수는 5월에 시작한다.", encoding="utf-8")
     idx = ensure(tiny_settings, fake_embedder, progress=False)
     assert any("접수는 5월" in c.text for c in idx.chunks)
-    assert fake_embedder.calls - calls <= 3  # only the new passage and its sentences were embedded
+    # only the new passage, its 2 sentences and its 3 new nouns (공지, 접수, 시작) were embedded
+    assert fake_embedder.calls - calls == 6
 
 
 def test_changed_settings_trigger_rebuild(tiny_settings, fake_embedder):
