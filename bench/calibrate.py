@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import rag.align as AL  # noqa: E402
 import rag.answer as A  # noqa: E402
 from rag.chat import Pipeline  # noqa: E402
 from rag.config import Settings  # noqa: E402
@@ -49,7 +50,7 @@ def main() -> None:
     rows = []
     for values in itertools.product(*GRID.values()):
         for name, v in zip(GRID, values):
-            setattr(A, name, v)
+            setattr(AL if hasattr(AL, name) else A, name, v)
         per = [correct(qs, run(local_answerer(p), qs, progress=False)) for p, qs, _ in fit]
         d = correct(dev, run(local_answerer(main_p), dev, progress=False)) if dev else 0
         rows.append((sum(per), values, per, d))

@@ -26,6 +26,7 @@ import numpy as np
 
 from .index import Index
 from .ingest import normalize
+from .align import Alignment
 from .retrieve import Hit, Query
 
 # ---------------------------------------------------------------- answer types
@@ -288,100 +289,6 @@ def support(best: Candidate, chunk_cov: float, kind: str | None, lang_match: boo
     return max(lexical, float(np.clip((best.sim - XL_SIM_FLOOR) / 0.1, 0, 1)))
 
 
-# ---------------------------------------------------------------- cross-language concepts
-# An English question about Korean text cannot be checked morpheme by morpheme. Instead each
-# compound the question names ("interest rate", "phone number") is aligned to the passage's
-# Korean nouns with the embedding model; the alignment counts only when it stands out from the
-# compound's similarity to the whole corpus vocabulary (a z-score), because raw cosines of short
-# terms are all alike (0.80-0.90). A compound that aligns with nothing in the evidence, and whose
-# words do not either, names something the document does not contain.
-
-# Light verbs and number words: they join the words of a question but name no concept.
-LIGHT_VERBS = set(
-    """go goes went gone give gives given gave find finds found hide hides hidden live lives lived win wins won
-    apply applies applied run runs ran say says said quoted stand stands mean means get gets take takes
-    took taken come comes came want wants happen happens begin begins become becomes shown make makes made
-    called know known see seen provide provides receive receives rated mentioned announced""".split()
-)
-NUMBER_WORDS = set("one two three four five six seven eight nine ten hundred thousand million billion first second third".split())
-_EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z&'-]*|\d+|[^\sA-Za-z\d]")
-Z_PAIR, Z_WORD, MIN_VOCAB = 2.8, 3.0, 50
-
-
-def _content_word(tok: str) -> bool:
-    from .text import EN_STOP
-
-    low = tok.lower()
-    return tok[0].isalpha() and low not in EN_STOP and low not in LIGHT_VERBS and low not in NUMBER_WORDS
-
-
-@dataclass
-class Alignment:
-    """How strongly each content word and word pair of an English question aligns to Korean terms."""
-
-    words: list[str]
-    pairs: list[tuple[str, str]]
-    sims: dict[str, np.ndarray]  # text -> cosine to every vocabulary term
-    stats: dict[str, tuple[float, float]]  # text -> (mean, std) over the vocabulary
-
-    def z(self, text: str, vocab_ids: list[int]) -> float:
-        if not vocab_ids:
-            return -np.inf
-        mean, std = self.stats[text]
-        return float((self.sims[text][vocab_ids].max() - mean) / std)
-
-    def coverage(self, vocab_ids: list[int], evidence: str) -> float:
-        """Share of the question's words that the evidence expresses (0..1)."""
-        if not self.words:
-            return 0.0
-        scores = [
-            1.0 if w.lower() in evidence else float(np.clip((self.z(w, vocab_ids) - Z_LOW) / (Z_HIGH - Z_LOW), 0, 1))
-            for w in self.words
-        ]
-        return sum(scores) / len(scores)
-
-    def missing_pair(self, vocab_ids: list[int], evidence: str) -> str | None:
-        """The first word pair that nothing in the evidence expresses, nor its words."""
-        for a, b in self.pairs:
-            if a.lower() in evidence or b.lower() in evidence:
-                continue
-            if self.z(f"{a} {b}", vocab_ids) < Z_PAIR and max(self.z(a, vocab_ids), self.z(b, vocab_ids)) < Z_WORD:
-                return f"{a} {b}"
-        return None
-
-
-Z_LOW, Z_HIGH = 1.5, 4.0  # z-scores mapped to no / full alignment of a word
-
-
-def align(index: Index, question: str) -> Alignment | None:
-    """Embed the question's content words and pairs once and compare them with the vocabulary."""
-    if len(index.vocab) < MIN_VOCAB:
-        return None
-    toks = _EN_TOKEN.findall(question)
-    words = list(dict.fromkeys(t for t in toks if _content_word(t)))
-    pairs = [(a, b) for a, b in zip(toks, toks[1:]) if _content_word(a) and _content_word(b)]
-    texts = words + [f"{a} {b}" for a, b in pairs]
-    if not texts:
-        return None
-    sims = _term_vectors(index, tuple(texts)) @ index.vocab_vecs.T
-    return Alignment(
-        words, pairs,
-        {t: row for t, row in zip(texts, sims)},
-        {t: (float(row.mean()), max(float(row.std()), 1e-6)) for t, row in zip(texts, sims)},
-    )
-
-
-def _term_vectors(index: Index, texts: tuple[str, ...]) -> np.ndarray:
-    """Query vectors of short terms, memoised on the index (questions reuse the same words)."""
-    cache = index.__dict__.setdefault("_term_cache", {})
-    missing = [t for t in texts if t not in cache]
-    if missing:
-        if len(cache) > 20000:
-            cache.clear()
-        cache.update(zip(missing, index.embedder.embed_batch(missing, query=True)))
-    return np.vstack([cache[t] for t in texts])
-
-
 # ---------------------------------------------------------------- composing
 
 
@@ -446,9 +353,7 @@ def compose(
 
     if not hits:
         return abstain("nothing retrieved")
-    from .text import lang_of
-
-    alignment = align(index, query.text) if lang == "en" and any(lang_of(h.chunk.text) == "ko" for h in hits) else None
+    alignment = query.alignment
     cands = candidates(index, query, hits, kind, terms, alignment)
     if not cands:
         return abstain("no sentences in the retrieved passages")

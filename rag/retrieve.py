@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .align import Alignment, align
 from .index import Index
-from .ingest import Chunk
+from .ingest import Chunk, normalize
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Query:
     context_terms: list[str] = field(default_factory=list)  # morphemes of earlier turns
     context_nouns: list[str] = field(default_factory=list)
     own_vec: np.ndarray | None = None  # vector of the question alone
+    alignment: Alignment | None = None  # English question over Korean text: word alignment (align.py)
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Hit:
 
 def make_query(index: Index, text: str, history: list[str] | None = None, history_weight: float = 0.5) -> Query:
     """Embed and tokenise a question; earlier turns (most recent last) are folded in with less weight."""
-    from .text import morphemes, nouns
+    from .text import lang_of, morphemes, nouns
 
     own = index.embedder.embed_batch([text], query=True)[0]
     vec = own.copy()
@@ -55,7 +57,8 @@ def make_query(index: Index, text: str, history: list[str] | None = None, histor
         context_terms += morphemes(turn)
         context_nouns += nouns(turn)
     vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
-    return Query(text, vec, morphemes(text), nouns(text), context_terms, context_nouns, own)
+    alignment = align(index, text) if lang_of(text) == "en" else None
+    return Query(text, vec, morphemes(text), nouns(text), context_terms, context_nouns, own, alignment)
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
@@ -81,6 +84,9 @@ def scores(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return dense, best_sent, bm25
 
 
+RERANK_DEPTH = 50  # passages whose alignment is scored (the rest keep their fused rank)
+
+
 def search(index: Index, query: Query, k: int = 5, mode: str = "hybrid", rrf_k: int = 60) -> list[Hit]:
     """The k best passages. Example: `search(index, make_query(index, "AI펀드 규모는?"), k=5)`"""
     dense, best_sent, bm25 = scores(index, query)
@@ -96,6 +102,14 @@ def search(index: Index, query: Query, k: int = 5, mode: str = "hybrid", rrf_k: 
         if s is bm25:
             contrib = np.where(bm25 > 0, contrib, 0.0)  # no lexical match, no vote
         fused += contrib
+    if query.alignment is not None and mode != "bm25":
+        # across languages BM25 barely votes; the words' alignment to each passage's nouns does
+        shortlist = np.argsort(-fused, kind="stable")[:RERANK_DEPTH]
+        aligned = np.full(len(index.chunks), -1.0)
+        for i in shortlist:
+            c = index.chunks[i]
+            aligned[i] = query.alignment.coverage(index.chunk_vocab[i], normalize(f"{c.section} {c.text}").lower())
+        fused += np.where(aligned >= 0, 1.0 / (rrf_k + _ranks(aligned) + 1), 0.0)
     order = np.argsort(-fused, kind="stable")[:k]
     return [
         Hit(int(i), index.chunks[i], float(fused[i]), float(dense[i]), float(best_sent[i]), float(bm25[i]))
