@@ -4,11 +4,24 @@ Pipeline: ingest -> embed -> index -> retrieve -> answer -> chat. Typical use:
 
     from rag import Pipeline
     answer = Pipeline().answer("AI혁신펀드는 얼마인가요?")
+
+Names are imported on first use, so `import rag.cli` stays fast.
 """
 
-from .answer import Answer, Citation
-from .chat import Conversation, Pipeline
-from .config import Settings
-from .errors import RagError
+from importlib import import_module
 
-__all__ = ["Answer", "Citation", "Conversation", "Pipeline", "RagError", "Settings"]
+_EXPORTS = {
+    "Answer": "answer",
+    "Citation": "answer",
+    "Conversation": "chat",
+    "Pipeline": "chat",
+    "RagError": "errors",
+    "Settings": "config",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")

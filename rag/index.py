@@ -1,7 +1,9 @@
 """Index: everything that does not depend on the question, computed once and persisted.
 
 `index_dir/` holds
-- `faiss/`          LangChain FAISS store of passage vectors (inner product on unit vectors);
+- `faiss/`          LangChain FAISS store of passage vectors (inner product on unit vectors),
+                    written with `save_local` and loadable with `FAISS.load_local`; answering
+                    reads its `index.faiss` with faiss directly (no LangChain import on start-up);
 - `bm25/`           bm25s index over Kiwi morphemes of each passage (heading included);
 - `chunks.json`     the passage/sentence table (text, offsets, heading, footnote anchors, morphemes);
 - `sentences.npy`   one vector per sentence, for picking the answer inside a passage;
@@ -42,7 +44,7 @@ FORMAT = "rag-index v5"  # bump when chunking, tokenisation or file layout chang
 @dataclass
 class Index:
     chunks: list[Chunk]
-    store: object  # langchain_community FAISS store of passage vectors
+    vectors: object  # faiss index of passage vectors (the one inside the LangChain store)
     bm25: object  # bm25s.BM25 over passage morphemes
     sent_vecs: np.ndarray  # (n_sentences, dim), sentences in passage order
     sent_terms: list[list[str]]  # Kiwi morphemes of each sentence (with its footnote anchor)
@@ -60,7 +62,7 @@ class Index:
     def __post_init__(self) -> None:
         self.sentences = [s for c in self.chunks for s in c.sentences]
         self.sent_chunk = np.array([i for i, c in enumerate(self.chunks) for _ in c.sentences], dtype=np.int32)
-        self.chunk_vecs = self.store.index.reconstruct_n(0, self.store.index.ntotal)
+        self.chunk_vecs = self.vectors.reconstruct_n(0, self.vectors.ntotal)
 
 
 # ---------------------------------------------------------------- manifest
@@ -164,7 +166,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     log.info("indexed %d passages, %d sentences from %d files", len(chunks), len(sent_texts), len(docs))
-    return Index(chunks, store, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest,
+    return Index(chunks, store.index, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest,
                  vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"])
 
 
@@ -184,8 +186,7 @@ def _swap_into_place(tmp: Path, index_dir: Path) -> None:
 def load_index(index_dir: Path, embedder: Embedder) -> Index:
     """Load a built index; raises IndexUnavailable when it is missing or damaged."""
     import bm25s
-    from langchain_community.vectorstores import FAISS
-    from langchain_community.vectorstores.utils import DistanceStrategy
+    import faiss
 
     index_dir = Path(index_dir)
     try:
@@ -201,21 +202,16 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
         chunks = [
             Chunk(**{**c, "sentences": [Sentence(**s) for s in c["sentences"]]}) for c in table["chunks"]
         ]
-        store = FAISS.load_local(
-            str(index_dir / "faiss"),
-            embedder,
-            allow_dangerous_deserialization=True,  # our own file, written by build()
-            distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
-        )
+        vectors = faiss.read_index(str(index_dir / "faiss" / "index.faiss"))
         bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
         sent_vecs = np.load(index_dir / "sentences.npy", allow_pickle=False)
         vocab_vecs = np.load(index_dir / "vocab.npy", allow_pickle=False)
-        idx = Index(chunks, store, bm25, sent_vecs, table["sent_terms"], table["chunk_terms"], embedder, manifest,
+        idx = Index(chunks, vectors, bm25, sent_vecs, table["sent_terms"], table["chunk_terms"], embedder, manifest,
                     table["vocab"], vocab_vecs, table["chunk_vocab"], table["sent_vocab"])
     except Exception as exc:
         raise IndexUnavailable(f"index in {index_dir} is damaged: {exc}") from exc
     if not (
-        store.index.ntotal == len(chunks) == len(idx.chunk_terms) == len(idx.chunk_vocab)
+        vectors.ntotal == len(chunks) == len(idx.chunk_terms) == len(idx.chunk_vocab)
         and len(sent_vecs) == len(idx.sentences) == len(idx.sent_terms) == len(idx.sent_vocab)
         and len(vocab_vecs) == len(idx.vocab)
     ):

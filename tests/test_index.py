@@ -82,3 +82,15 @@ def test_interrupted_build_keeps_the_previous_index(tiny_settings, fake_embedder
 def test_missing_index_message_names_the_fix(tmp_path, fake_embedder):
     with pytest.raises(IndexUnavailable, match="rag index"):
         load_index(tmp_path / "none", fake_embedder)
+
+
+def test_index_is_a_langchain_faiss_store(tiny_settings, fake_embedder):
+    from langchain_community.vectorstores import FAISS
+    from langchain_community.vectorstores.utils import DistanceStrategy
+
+    idx = ensure(tiny_settings, fake_embedder, progress=False)
+    store = FAISS.load_local(str(tiny_settings.index_dir / "faiss"), fake_embedder,
+                             allow_dangerous_deserialization=True, distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
+    docs = store.similarity_search_with_score("AI혁신펀드 900억원", k=1)
+    assert docs[0][0].metadata["chunk_id"] in {c.chunk_id for c in idx.chunks}
+    assert store.index.ntotal == idx.vectors.ntotal == len(idx.chunks)
