@@ -6,17 +6,14 @@ Run: `python app.py` (host/port from RAG_HOST / RAG_PORT; the index is built on 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from rag.chat import Pipeline
 from rag.config import get_settings
 from rag.errors import RagError
 from rag.render import answer_html, question_html
 
-EXAMPLES = [
-    "AI혁신펀드는 얼마인가요?",
-    "How much is the AI innovation fund?",
-    "중소기업 AI 활용률 목표는 몇 퍼센트인가요?",
-    "Which district was rated excellent three years in a row?",
-]
 CSS = """
 .rag-abstain { border-left: 4px solid #d97706; padding-left: 8px; }
 .rag-answer { border-left: 4px solid #059669; padding-left: 8px; }
@@ -25,6 +22,15 @@ CSS = """
 .rag-passage { font-size: 0.85em; padding: 4px 8px; }
 .rag-passage mark { background: #fde68a; }
 """
+
+
+def load_examples(corpus_dir: Path) -> list[str]:
+    """Example questions shipped with a corpus (`examples.json`, a JSON list; not indexed)."""
+    try:
+        data = json.loads((Path(corpus_dir) / "examples.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [q for q in data if isinstance(q, str) and q.strip()][:8] if isinstance(data, list) else []
 
 
 def build_ui(pipeline: Pipeline, *, compact: bool = False):
@@ -59,8 +65,9 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False):
                              max_length=pipeline.settings.max_question_chars, elem_id="question")
             send = gr.Button("Ask · 질문", variant="primary", scale=1, elem_id="ask")
         clear = gr.Button("New chat · 새 대화", size="sm", elem_id="new-chat")
-        if not compact:
-            gr.Examples(EXAMPLES, inputs=box)
+        examples = load_examples(pipeline.settings.corpus_dir)
+        if examples and not compact:
+            gr.Examples(examples, inputs=box)
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chatbot, asked], [box, chatbot, asked], api_visibility="private")
         clear.click(lambda: ([], [], ""), None, [chatbot, asked, box], api_visibility="private")
