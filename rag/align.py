@@ -96,7 +96,7 @@ def align(index: Index, question: str) -> Alignment | None:
 
 def _term_vectors(index: Index, texts: tuple[str, ...]) -> np.ndarray:
     """Query vectors of short terms, memoised on the index (questions reuse the same words)."""
-    cache = index.__dict__.setdefault("_term_cache", {})
+    cache = index.derived.setdefault("term_vectors", {})
     missing = [t for t in texts if t not in cache]
     if missing:
         if len(cache) > 20000:

@@ -179,7 +179,7 @@ class Candidate:
 
 def idf_table(index: Index) -> dict[str, float]:
     """Inverse passage frequency of every morpheme (cached on the index)."""
-    table = getattr(index, "_idf", None)
+    table = index.derived.get("idf")
     if table is None:
         n = len(index.chunk_terms)
         df: dict[str, int] = {}
@@ -188,7 +188,7 @@ def idf_table(index: Index) -> dict[str, float]:
                 df[t] = df.get(t, 0) + 1
         table = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         table["__unknown__"] = math.log(1 + (n + 0.5) / 0.5)
-        index._idf = table
+        index.derived["idf"] = table
     return table
 
 

@@ -58,6 +58,7 @@ class Index:
     sentences: list[Sentence] = field(init=False)
     sent_chunk: np.ndarray = field(init=False)  # passage position of each sentence
     chunk_vecs: np.ndarray = field(init=False)  # passage vectors, read once from the FAISS store
+    derived: dict = field(init=False, default_factory=dict)  # caches of values computed from the index
 
     def __post_init__(self) -> None:
         self.sentences = [s for c in self.chunks for s in c.sentences]
