@@ -68,6 +68,8 @@ class Alignment:
         for a, b in self.pairs:
             if a.lower() in evidence or b.lower() in evidence:
                 continue
+            if not (a.islower() and b.islower()):  # names ("Yi Sun-sin") are transliterated, not concepts
+                continue
             if self.z(f"{a} {b}", vocab_ids) < Z_PAIR and max(self.z(a, vocab_ids), self.z(b, vocab_ids)) < Z_WORD:
                 return f"{a} {b}"
         return None

@@ -119,3 +119,8 @@ def test_alignment_accepts_a_compound_that_aligns():
     assert al.missing_pair([1, 5], "") is None
     assert al.coverage([1, 5], "") == 1.0
     assert al.missing_pair([7, 8], "") == "innovation fund"
+
+
+def test_alignment_does_not_judge_names():
+    al = _alignment({"Yi": {}, "Sun-sin": {}, "Yi Sun-sin": {}})
+    assert al.missing_pair([0, 1], "") is None
