@@ -23,11 +23,11 @@ from rag.config import Settings  # noqa: E402
 from rag.eval import local_answerer, metrics, read_questions, run  # noqa: E402
 
 GRID = {
-    "W_COVERAGE": [0.1, 0.15, 0.25, 0.35],
-    "Z_PAIR": [2.4, 2.6, 2.8, 3.0],
-    "Z_WORD": [2.6, 2.8, 3.0, 3.2],
+    "W_COVERAGE": [0.1, 0.15, 0.25],
+    "W_SPECIFIC": [0.0, 0.03, 0.05, 0.08],
+    "Z_PAIR": [2.6, 2.8, 3.0],
 }
-FIT_SETS = [ROOT / "bench" / "questions_own.jsonl", ROOT / "bench" / "questions_blind_en.jsonl"]
+FIT_SETS = [ROOT / "bench" / f"questions_{name}.jsonl" for name in ("own", "blind_en", "blind_ko")]
 OTHER = ROOT / "bench" / "other_corpus"
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 

@@ -96,6 +96,25 @@ def has_type(text: str, kind: str | None) -> bool:
     return kind is None or bool(ANSWER_TYPES[kind][1].search(normalize(text)))
 
 
+_KO_UNIT = re.compile(r"몇\s*([가-힣]{1,2})")
+# Two-syllable counters; any other counter is one syllable (점, 개, 명, 년, 곳 ...).
+_TWO_SYLLABLE_UNITS = {"조원", "억원", "만원", "천원", "개월", "개사", "개소", "시간", "가구", "세대"}
+
+
+def question_unit(question: str) -> str | None:
+    """The counter a Korean question asks in ("몇 점" -> "점", "몇 조원" -> "조원"), if any."""
+    m = _KO_UNIT.search(normalize(question))
+    if not m:
+        return None
+    unit = m.group(1) if m.group(1) in _TWO_SYLLABLE_UNITS else m.group(1)[0]
+    return None if unit in ("퍼", "프", "가", "번") else unit  # percent has its own type; 가지/번째 are not counts of a unit
+
+
+def has_unit(text: str, unit: str | None) -> bool:
+    """The evidence states a number in the asked-for counter (3년 for 몇 년, not 3점)."""
+    return unit is None or bool(re.search(rf"\d[\d,.]*\s*(만|천|백|억|조)?\s*{re.escape(unit)}", normalize(text)))
+
+
 # ---------------------------------------------------------------- results
 
 
@@ -174,6 +193,7 @@ class Candidate:
     sim: float  # cosine of the question and the sentence
     coverage: float  # idf-weighted share of the question's key terms found in the sentence (+anchor)
     typed: bool  # holds the asked-for answer type
+    specific: float = 0.0  # share of the question's compounds (AI혁신펀드) in the sentence itself
     score: float = 0.0
 
 
@@ -205,8 +225,8 @@ def key_terms(terms: list[str]) -> list[str]:
 
 def term_match(term: str, bag: set[str], text: str) -> float:
     """1.0 when the evidence has the term; partial credit for a longer form sharing its stem."""
-    if term in bag or (len(term) >= 2 and term in text):  # compounds split differently (AI혁신펀드 / 혁신)
-        return 1.0
+    if term in bag or (len(term) >= 2 and (term in text or term in text.replace(" ", ""))):
+        return 1.0  # compounds are written with or without spaces (AI펀드 / AI 펀드)
     if term.isdigit():  # 2027 matches '27, 27년
         return 1.0 if len(term) == 4 and f"'{term[2:]}" in text else 0.0
     if len(term) >= 3 and not term.isascii():  # 성동구 ~ 성동: share of character bigrams present
@@ -226,7 +246,13 @@ def coverage(terms: list[str], bag: set[str], text: str, idf: dict[str, float]) 
 
 
 def candidates(
-    index: Index, query: Query, hits: list[Hit], kind: str | None, terms: list[str], alignment: Alignment | None = None
+    index: Index,
+    query: Query,
+    hits: list[Hit],
+    kind: str | None,
+    terms: list[str],
+    alignment: Alignment | None = None,
+    unit: str | None = None,
 ) -> list[Candidate]:
     idf = idf_table(index)
     pos_of_chunk = {h.pos: r for r, h in enumerate(hits)}
@@ -237,15 +263,21 @@ def candidates(
     for sid, sim in zip(sent_ids, sims):
         sent = index.sentences[sid]
         rank = pos_of_chunk[int(index.sent_chunk[sid])]
+        own = normalize(sent.text).lower()
+        cov = coverage(terms, set(index.sent_terms[sid]), own, idf)
+        # the subject may sit in the sentence a footnote annotates, or in the sentence before
+        # ("장관은 … 라며," / "He said:"): counted, at a discount
+        context = sent.context or _previous_sentence(index, int(sid))
+        if context:
+            both = normalize(f"{context} {sent.text}").lower()
+            cov = max(cov, NEIGHBOUR_CREDIT * coverage(terms, set(index.sent_terms[sid]), both, idf))
         text = f"{sent.context} {sent.text}" if sent.context else sent.text
-        cov = coverage(terms, set(index.sent_terms[sid]), normalize(text).lower(), idf)
-        prev = _previous_sentence(index, int(sid))
-        if prev is not None:  # the subject may sit in the sentence before ("장관은 … 라며," / "He said:")
-            both = normalize(f"{prev} {text}").lower()
-            cov = max(cov, NEIGHBOUR_CREDIT * coverage(terms, set(index.sent_terms[sid - 1]) | set(index.sent_terms[sid]), both, idf))
         if alignment is not None:  # across languages: words aligned to the sentence's Korean terms
             cov = max(cov, alignment.coverage(index.sent_vocab[sid], normalize(text).lower()))
-        out.append(Candidate(rank, hits[rank], int(sid), sent.text, float(sim), cov, has_type(sent.text, kind)))
+        squeezed = own.replace(" ", "")
+        specific = sum(c in squeezed for c in query.compounds) / len(query.compounds) if query.compounds else 0.0
+        typed = has_type(sent.text, kind) and has_unit(sent.text, unit)
+        out.append(Candidate(rank, hits[rank], int(sid), sent.text, float(sim), cov, typed, specific))
     return out
 
 
@@ -258,7 +290,7 @@ def _previous_sentence(index: Index, sid: int) -> str | None:
 
 
 # Weights of the sentence score; fitted on the project's own questions (bench/calibrate.py).
-W_SIM, W_PASSAGE, W_COVERAGE, W_TYPE, W_RANK = 1.0, 0.5, 0.15, 0.06, 0.01
+W_SIM, W_PASSAGE, W_COVERAGE, W_TYPE, W_RANK, W_SPECIFIC = 1.0, 0.5, 0.1, 0.06, 0.01, 0.03
 # Coverage counted over a sentence and the one before it is worth this share of the sentence's own.
 NEIGHBOUR_CREDIT = 0.8
 # A sentence holding the asked-for type may score this much below the best sentence and still win.
@@ -273,6 +305,7 @@ def score_candidates(cands: list[Candidate], kind: str | None) -> None:
             W_SIM * c.sim
             + W_PASSAGE * c.hit.dense
             + W_COVERAGE * c.coverage
+            + W_SPECIFIC * c.specific
             + (W_TYPE if (kind and c.typed) else 0.0)
             - W_RANK * c.hit_rank
         )
@@ -354,7 +387,7 @@ def compose(
     if not hits:
         return abstain("nothing retrieved")
     alignment = query.alignment
-    cands = candidates(index, query, hits, kind, terms, alignment)
+    cands = candidates(index, query, hits, kind, terms, alignment, question_unit(query.text))
     if not cands:
         return abstain("no sentences in the retrieved passages")
     score_candidates(cands, kind)

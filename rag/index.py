@@ -38,7 +38,7 @@ from .ingest import Chunk, Sentence, chunk, corpus_files, load
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v5"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v6"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Index:
     vectors: object  # faiss index of passage vectors (the one inside the LangChain store)
     bm25: object  # bm25s.BM25 over passage morphemes
     sent_vecs: np.ndarray  # (n_sentences, dim), sentences in passage order
-    sent_terms: list[list[str]]  # Kiwi morphemes of each sentence (with its footnote anchor)
+    sent_terms: list[list[str]]  # Kiwi morphemes of each sentence
     chunk_terms: list[list[str]]
     embedder: Embedder
     manifest: dict
@@ -96,11 +96,6 @@ def _stale_reason(found: dict, expected: dict) -> str | None:
 # ---------------------------------------------------------------- build
 
 
-def _sentence_terms_text(sent: Sentence) -> str:
-    """A footnote is matched together with the sentence it annotates."""
-    return f"{sent.context} {sent.text}" if sent.context else sent.text
-
-
 def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> Index:
     """Read the corpus, embed passages and sentences, and write the index atomically."""
     import bm25s
@@ -130,7 +125,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
         vocab_vecs = cache.embed_batch(vocab, query=True, progress=bar) if vocab else np.zeros((0, chunk_vecs.shape[1]))
 
     chunk_terms = morphemes_batch(chunk_texts)
-    sent_terms = morphemes_batch([_sentence_terms_text(s) for c in chunks for s in c.sentences])
+    sent_terms = morphemes_batch(sent_texts)
     store = FAISS.from_embeddings(
         text_embeddings=list(zip(chunk_texts, chunk_vecs.tolist())),
         embedding=embedder,

@@ -27,6 +27,7 @@ class Query:
     vec: np.ndarray  # unit query vector (blended with earlier turns when there are any)
     terms: list[str]  # morphemes of the question itself
     nouns: list[str] = field(default_factory=list)  # its noun-like morphemes (what it is about)
+    compounds: list[str] = field(default_factory=list)  # its two-noun compounds (the specific name)
     context_terms: list[str] = field(default_factory=list)  # morphemes of earlier turns
     context_nouns: list[str] = field(default_factory=list)
     own_vec: np.ndarray | None = None  # vector of the question alone
@@ -45,7 +46,7 @@ class Hit:
 
 def make_query(index: Index, text: str, history: list[str] | None = None, history_weight: float = 0.5) -> Query:
     """Embed and tokenise a question; earlier turns (most recent last) are folded in with less weight."""
-    from .text import lang_of, morphemes, nouns
+    from .text import lang_of, morphemes, nouns, question_terms
 
     own = index.embedder.embed_batch([text], query=True)[0]
     vec = own.copy()
@@ -58,7 +59,9 @@ def make_query(index: Index, text: str, history: list[str] | None = None, histor
         context_nouns += nouns(turn)
     vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
     alignment = align(index, text) if lang_of(text) == "en" else None
-    return Query(text, vec, morphemes(text), nouns(text), context_terms, context_nouns, own, alignment)
+    own_nouns, compounds = question_terms(text)
+    return Query(text=text, vec=vec, terms=morphemes(text), nouns=own_nouns, compounds=compounds,
+                 context_terms=context_terms, context_nouns=context_nouns, own_vec=own, alignment=alignment)
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

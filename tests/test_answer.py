@@ -124,3 +124,23 @@ def test_alignment_accepts_a_compound_that_aligns():
 def test_alignment_does_not_judge_names():
     al = _alignment({"Yi": {}, "Sun-sin": {}, "Yi Sun-sin": {}})
     assert al.missing_pair([0, 1], "") is None
+
+
+@pytest.mark.parametrize(
+    "question,unit",
+    [("몇 점을 받았나요?", "점"), ("총 몇 조원 규모인가요?", "조원"), ("몇년인가요?", "년"), ("몇 퍼센트인가요?", None),
+     ("몇 가지인가요?", None), ("How many points?", None)],
+)
+def test_question_unit(question, unit):
+    from rag.answer import question_unit
+
+    assert question_unit(question) == unit
+
+
+def test_has_unit_needs_the_same_counter():
+    from rag.answer import has_unit
+
+    assert has_unit("약 3조원 규모의 AI 펀드", "조원")
+    assert has_unit("공공임대주택 5만 호를 공급", "호")
+    assert not has_unit("민원서비스 종합 평가 3년 연속 '우수'", "점")
+    assert has_unit("anything", None)

@@ -19,3 +19,17 @@ def test_english_stop_words_dropped_and_plurals_trimmed():
 
 def test_nouns_skip_verbs_and_endings():
     assert nouns("성동구가 운영하는 교육센터") == ["성동구", "운영", "교육", "센터"]
+
+
+@pytest.mark.parametrize(
+    "question,nouns_,compounds",
+    [
+        ("딥시크는 어느 나라 스타트업인가요?", ["딥시크", "스타트업"], []),  # 나라: the answer's category
+        ("AI혁신펀드는 언제까지 조성되나요?", ["ai", "혁신", "펀드", "조성"], ["ai혁신", "혁신펀드"]),
+        ("How many parks?", ["park"], []),
+    ],
+)
+def test_question_terms(question, nouns_, compounds):
+    from rag.text import question_terms
+
+    assert question_terms(question) == (nouns_, compounds)
