@@ -13,7 +13,8 @@ Used by retrieval (a fourth ranking), by the answerer (coverage of a sentence) a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -44,14 +45,21 @@ class Alignment:
 
     words: list[str]
     pairs: list[tuple[str, str]]
-    sims: dict[str, np.ndarray]  # text -> cosine to every vocabulary term
-    stats: dict[str, tuple[float, float]]  # text -> (mean, std) over the vocabulary
+    similarities: Callable[[str], np.ndarray]  # text -> cosine to every vocabulary term
+    _rows: dict[str, tuple[np.ndarray, float, float]] = field(default_factory=dict)
+
+    def _row(self, text: str) -> tuple[np.ndarray, float, float]:
+        if text not in self._rows:  # pairs are embedded only when a check needs them
+            sims = self.similarities(text)
+            self._rows[text] = (sims, float(sims.mean()), max(float(sims.std()), 1e-6))
+        return self._rows[text]
 
     def z(self, text: str, vocab_ids: list[int]) -> float:
+        """How far the best match of `text` among `vocab_ids` stands out from the whole vocabulary."""
         if not vocab_ids:
             return -np.inf
-        mean, std = self.stats[text]
-        return float((self.sims[text][vocab_ids].max() - mean) / std)
+        sims, mean, std = self._row(text)
+        return float((sims[vocab_ids].max() - mean) / std)
 
     def coverage(self, vocab_ids: list[int], evidence: str) -> float:
         """Share of the question's words that the evidence expresses (0..1)."""
@@ -70,7 +78,7 @@ class Alignment:
                 continue
             if not (a.islower() and b.islower()):  # names ("Yi Sun-sin") are transliterated, not concepts
                 continue
-            if self.z(f"{a} {b}", vocab_ids) < Z_PAIR and max(self.z(a, vocab_ids), self.z(b, vocab_ids)) < Z_WORD:
+            if max(self.z(a, vocab_ids), self.z(b, vocab_ids)) < Z_WORD and self.z(f"{a} {b}", vocab_ids) < Z_PAIR:
                 return f"{a} {b}"
         return None
 
@@ -78,22 +86,28 @@ class Alignment:
 Z_LOW, Z_HIGH = 1.5, 4.0  # z-scores mapped to no / full alignment of a word
 
 
-def align(index: Index, question: str) -> Alignment | None:
-    """Embed the question's content words and pairs once and compare them with the vocabulary."""
-    if len(index.vocab) < MIN_VOCAB:
-        return None
+def _question_terms(question: str) -> tuple[list[str], list[tuple[str, str]]]:
     toks = _EN_TOKEN.findall(question)
     words = list(dict.fromkeys(t for t in toks if _content_word(t)))
     pairs = [(a, b) for a, b in zip(toks, toks[1:]) if _content_word(a) and _content_word(b)]
-    texts = words + [f"{a} {b}" for a, b in pairs]
-    if not texts:
+    return words, pairs
+
+
+def embed_question(index: Index, question: str) -> np.ndarray:
+    """The question's query vector; when it will be aligned, its words are embedded in the same batch."""
+    if len(index.vocab) < MIN_VOCAB:
+        return index.embedder.embed_batch([question], query=True)[0]
+    return _term_vectors(index, (question, *_question_terms(question)[0]))[0]
+
+
+def align(index: Index, question: str) -> Alignment | None:
+    """Compare the question's content words (and, when needed, word pairs) with the vocabulary."""
+    if len(index.vocab) < MIN_VOCAB:
         return None
-    sims = _term_vectors(index, tuple(texts)) @ index.vocab_vecs.T
-    return Alignment(
-        words, pairs,
-        {t: row for t, row in zip(texts, sims)},
-        {t: (float(row.mean()), max(float(row.std()), 1e-6)) for t, row in zip(texts, sims)},
-    )
+    words, pairs = _question_terms(question)
+    if not words:
+        return None
+    return Alignment(words, pairs, lambda text: _term_vectors(index, (text,))[0] @ index.vocab_vecs.T)
 
 
 def _term_vectors(index: Index, texts: tuple[str, ...]) -> np.ndarray:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .align import Alignment, align
+from .align import Alignment, align, embed_question
 from .index import Index
 from .ingest import Chunk, normalize
 
@@ -48,7 +48,8 @@ def make_query(index: Index, text: str, history: list[str] | None = None, histor
     """Embed and tokenise a question; earlier turns (most recent last) are folded in with less weight."""
     from .text import lang_of, morphemes, nouns, question_terms
 
-    own = index.embedder.embed_batch([text], query=True)[0]
+    english = lang_of(text) == "en"
+    own = embed_question(index, text) if english else index.embedder.embed_batch([text], query=True)[0]
     vec = own.copy()
     context_terms: list[str] = []
     context_nouns: list[str] = []
@@ -58,7 +59,7 @@ def make_query(index: Index, text: str, history: list[str] | None = None, histor
         context_terms += morphemes(turn)
         context_nouns += nouns(turn)
     vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
-    alignment = align(index, text) if lang_of(text) == "en" else None
+    alignment = align(index, text) if english else None
     own_nouns, compounds = question_terms(text)
     return Query(text=text, vec=vec, terms=morphemes(text), nouns=own_nouns, compounds=compounds,
                  context_terms=context_terms, context_nouns=context_nouns, own_vec=own, alignment=alignment)
