@@ -24,7 +24,7 @@ from rag.eval import _norm, read_questions  # noqa: E402
 from rag.index import ensure  # noqa: E402
 from rag.retrieve import make_query, search  # noqa: E402
 
-DEFAULT_SETS = [ROOT.parent / "shared" / "eval" / "dev.jsonl", ROOT / "bench" / "questions_own.jsonl"]
+DEFAULT_SETS = [ROOT.parent / "shared" / "eval" / "dev.jsonl"] + [ROOT / "bench" / f"questions_{n}.jsonl" for n in ("own", "blind_en", "blind_ko")]
 
 
 def pct(values: list[float], q: float) -> float:
