@@ -376,9 +376,8 @@ def compose(
     frames = FRAMES[lang]
     contexts = [_citation(0, h) for h in hits]
     kind = answer_type(query.text)
-    terms = key_terms(query.nouns)
-    if len(terms) < 2 and query.context_nouns:  # an elliptical follow-up borrows the earlier turn's subject
-        terms = key_terms(query.nouns + query.context_nouns)
+    # a follow-up ("그 펀드는 언제까지?") also looks for what the earlier turns were about
+    terms = key_terms(query.nouns + query.context_nouns)
 
     def abstain(reason: str, sup: float = 0.0) -> Answer:
         text = frames["abstain"].format(why=frames["related"] if hits else "").strip()

@@ -45,22 +45,29 @@ class Hit:
 
 
 def make_query(index: Index, text: str, history: list[str] | None = None, history_weight: float = 0.5) -> Query:
-    """Embed and tokenise a question; earlier turns (most recent last) are folded in with less weight."""
-    from .text import lang_of, morphemes, nouns, question_terms
+    """Embed and tokenise a question; earlier turns (most recent last) are folded in with less weight.
+
+    A turn with no content of its own ("And until when?") leans on the earlier turn fully.
+    """
+    from .text import lang_of, morphemes, question_terms
 
     english = lang_of(text) == "en"
     own = embed_question(index, text) if english else index.embedder.embed_batch([text], query=True)[0]
+    own_nouns, compounds = question_terms(text)
+    if not own_nouns:
+        history_weight = 1.0
     vec = own.copy()
     context_terms: list[str] = []
     context_nouns: list[str] = []
     for age, turn in enumerate(reversed(history or [])):
-        w = history_weight ** (age + 1)
-        vec = vec + w * index.embedder.embed_batch([turn], query=True)[0]
+        vec = vec + history_weight ** (age + 1) * index.embedder.embed_batch([turn], query=True)[0]
         context_terms += morphemes(turn)
-        context_nouns += nouns(turn)
+        turn_nouns, turn_compounds = question_terms(turn)
+        context_nouns += turn_nouns
+        compounds += [c for c in turn_compounds if c not in compounds]
     vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
-    alignment = align(index, text) if english else None
-    own_nouns, compounds = question_terms(text)
+    # an English follow-up is aligned together with the turns it leans on
+    alignment = align(index, " ".join([*(history or []), text])) if english else None
     return Query(text=text, vec=vec, terms=morphemes(text), nouns=own_nouns, compounds=compounds,
                  context_terms=context_terms, context_nouns=context_nouns, own_vec=own, alignment=alignment)
 

@@ -34,11 +34,20 @@ def test_unanswerable_question_abstains_in_its_language(real_pipeline):
     assert ans.abstained and ans.text.startswith("문서에는") and ans.contexts
 
 
-def test_follow_up_in_a_conversation(real_pipeline):
+@pytest.mark.parametrize(
+    "first,follow_up,expected",
+    [
+        ("How much is the AI innovation fund?", "And how large is the global AI fund?", "200억원"),
+        ("How large is the Startup Korea Fund?", "And until when?", "~'27"),
+        ("AI혁신펀드는 얼마인가요?", "그 펀드는 언제까지 운용되나요?", "~'26"),
+        ("글로벌 AI펀드 규모는 얼마인가요?", "그럼 AI혁신펀드는요?", "900억원"),
+    ],
+)
+def test_follow_up_in_a_conversation(real_pipeline, first, follow_up, expected):
     convo = Conversation(real_pipeline)
-    convo.ask("How much is the AI innovation fund?")
-    ans = convo.ask("And how large is the global AI fund?")
-    assert not ans.abstained and "200억원" in ans.text
+    convo.ask(first)
+    ans = convo.ask(follow_up)
+    assert not ans.abstained and expected in ans.text
 
 
 @pytest.mark.skipif(not DEV_SET.exists(), reason="dev set not present")
