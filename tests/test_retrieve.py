@@ -28,10 +28,18 @@ def test_k_bounds_the_number_of_hits(tiny_index):
 
 
 def test_history_is_blended_with_less_weight(tiny_index):
-    plain = make_query(tiny_index, "how much?")
-    follow = make_query(tiny_index, "how much?", history=["city parks budget"])
-    assert follow.context_terms == ["city", "park", "budget"]
+    plain = make_query(tiny_index, "how much is the budget?")
+    follow = make_query(tiny_index, "how much is the budget?", history=["city parks"])
+    assert follow.context_terms == ["city", "park"]
     own = float(follow.vec @ plain.vec)
     assert 0 < own < 1 and abs(float(np.linalg.norm(follow.vec)) - 1) < 1e-5
-    hist_vec = tiny_index.embedder.embed_batch(["city parks budget"], query=True)[0]
+    hist_vec = tiny_index.embedder.embed_batch(["city parks"], query=True)[0]
     assert own > float(follow.vec @ hist_vec)  # the new turn weighs more than the old one
+
+
+def test_a_turn_without_content_leans_fully_on_history(tiny_index):
+    follow = make_query(tiny_index, "and when?", history=["city parks budget"])
+    own = tiny_index.embedder.embed_batch(["and when?"], query=True)[0]
+    hist = tiny_index.embedder.embed_batch(["city parks budget"], query=True)[0]
+    expected = (own + hist) / np.linalg.norm(own + hist)
+    assert np.allclose(follow.vec, expected, atol=1e-6)
