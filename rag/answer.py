@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .align import Alignment
 from .index import Index
 from .ingest import normalize
-from .align import Alignment
 from .retrieve import Hit, Query
 
 # ---------------------------------------------------------------- answer types

@@ -103,7 +103,15 @@ def eval_cmd(
     server: Optional[str] = typer.Option(None, "--server", help="ask a running app's API instead, e.g. http://127.0.0.1:7860/"),
 ) -> None:
     """Answer every question of a JSONL file, write the results contract, print the metrics."""
-    from .eval import format_metrics, local_answerer, metrics, read_questions, remote_answerer, run, write_results
+    from .eval import (
+        format_metrics,
+        local_answerer,
+        metrics,
+        read_questions,
+        remote_answerer,
+        run,
+        write_results,
+    )
 
     try:
         qs = read_questions(questions)

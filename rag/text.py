@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
 
 from .ingest import normalize
 

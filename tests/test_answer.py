@@ -1,6 +1,6 @@
 import pytest
 
-from rag.answer import answer_type, has_type, numbers_grounded, term_match, _trim
+from rag.answer import _trim, answer_type, has_type, numbers_grounded, term_match
 
 
 @pytest.mark.parametrize(

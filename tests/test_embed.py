@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from rag.embed import CachedEmbedder, E5Embedder, SentenceTransformerEmbedder, make_embedder
+from rag.embed import (
+    CachedEmbedder,
+    E5Embedder,
+    SentenceTransformerEmbedder,
+    make_embedder,
+)
 
 from .conftest import FakeEmbedder
 

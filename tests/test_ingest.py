@@ -3,7 +3,15 @@ import logging
 import pytest
 
 from rag.errors import CorpusMissing, NoDocuments
-from rag.ingest import blocks, chunk, clean_lines, is_junk, load, normalize, split_sentences
+from rag.ingest import (
+    blocks,
+    chunk,
+    clean_lines,
+    is_junk,
+    load,
+    normalize,
+    split_sentences,
+)
 
 
 @pytest.mark.parametrize(

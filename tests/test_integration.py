@@ -1,6 +1,5 @@
 """The real bundled model on the real corpus: the dev-set regression and end-to-end behaviour."""
 
-import json
 
 import pytest
 
