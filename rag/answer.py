@@ -6,12 +6,14 @@ Nothing is generated: every number in an answer is copied from a cited passage (
 
 - each candidate sentence is scored with its own similarity to the question, its passage's
   similarity (so a short generic sentence does not beat the fact), its share of the question's
-  key morphemes, and whether it holds what the question asks for (an amount, a share, a count,
-  a date, a person, a place: the *answer type*);
-- a footnote line (`*`, `**`, `※`) is matched together with the sentence it annotates;
+  key nouns (Kiwi morphemes; across languages, the word alignment of align.py), the question's
+  noun compounds it contains (AI혁신펀드), and whether it holds what the question asks for (an
+  amount, a share, a count in the asked counter, a date, a person, a place: the *answer type*);
+- a footnote line (`*`, `**`, `※`) and a sentence whose subject sits in the sentence before are
+  matched together with that sentence, at a discount;
 - the answer is withheld when the best evidence lacks the asked-for answer type, when the
-  question's specific key terms are missing from it, or when its support score is low. The
-  support score combines those signals; its threshold comes from settings.
+  question's key terms are not covered by it (support below the settings' threshold), or when a
+  compound of an English question aligns with nothing in it ("interest rate").
 
 Framing ("According to the document", "문서에 따르면") follows the question's language.
 """
