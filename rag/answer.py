@@ -112,9 +112,16 @@ def question_unit(question: str) -> str | None:
     return None if unit in ("퍼", "프", "가", "번") else unit  # percent has its own type; 가지/번째 are not counts of a unit
 
 
+# Counters that mean the same thing (몇 명 -> 200인).
+_UNIT_ALIASES = {"명": ("명", "인"), "인": ("명", "인"), "곳": ("곳", "개소"), "개소": ("곳", "개소")}
+
+
 def has_unit(text: str, unit: str | None) -> bool:
     """The evidence states a number in the asked-for counter (3년 for 몇 년, not 3점)."""
-    return unit is None or bool(re.search(rf"\d[\d,.]*\s*(만|천|백|억|조)?\s*{re.escape(unit)}", normalize(text)))
+    if unit is None:
+        return True
+    units = "|".join(re.escape(u) for u in _UNIT_ALIASES.get(unit, (unit,)))
+    return bool(re.search(rf"\d[\d,.]*\s*(만|천|백|억|조)?\s*({units})", normalize(text)))
 
 
 # ---------------------------------------------------------------- results

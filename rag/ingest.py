@@ -168,6 +168,7 @@ _CREDIT = re.compile(
     r"|^(자료\s*제공|출처|source|credit)\s*[:：])",
     re.IGNORECASE,
 )
+_LETTER = re.compile(r"[^\W\d_]")  # any letter, in any script
 _URL_ONLY = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 
 
@@ -177,6 +178,8 @@ def is_junk(line: str) -> bool:
     if not norm:
         return True
     if _CREDIT.search(norm) or _URL_ONLY.match(norm):
+        return True
+    if not _LETTER.search(norm) and len(re.findall(r"\d", norm)) < 4:  # "(2)", "--.", "- 3 -": layout debris
         return True
     words = norm.lower().split()
     return all(w.strip("|·•/:-") in _CHROME_WORDS or not w.strip("|·•/:-") for w in words)
@@ -237,24 +240,73 @@ def _is_heading(lines: list[str]) -> bool:
 class _Block:
     lines: list[tuple[str, int]]  # (text, offset in the document)
     section: str
+    soft: set[int] = field(default_factory=set)  # line i continues on line i+1 (a hard-wrapped sentence)
 
     @property
     def text(self) -> str:
-        return "\n".join(t for t, _ in self.lines)
+        """Lines joined by newlines, wrapped lines by a space (same length: offsets still map)."""
+        return "".join(t + ("" if i == len(self.lines) - 1 else " " if i in self.soft else "\n")
+                       for i, (t, _) in enumerate(self.lines))
 
 
-def blocks(text: str) -> list[_Block]:
-    """Paragraphs (blank-line separated) with footnote paragraphs folded into the one they annotate."""
+# A line that closes a sentence or clause (요 is left out: 필요, 주요 end lines mid-sentence).
+_CLOSED = re.compile(r"[.!?。…:;：]['\"’”)]*$|[다음함임됨]$")
+_STRUCTURE = re.compile(r"^\s*(제\s*\d+\s*[조장절항]|#|\(?\d+[.)]|[-•·○●□■▶▷◆◇※→*①-⑳])")
+
+
+def _paragraphs(lines: list[tuple[str, int]]) -> list[list[tuple[str, int]]]:
+    """Blank-line separated paragraphs."""
     paras: list[list[tuple[str, int]]] = [[]]
-    for line, off in clean_lines(text):
+    for line, off in lines:
         if line:
             paras[-1].append((line, off))
         elif paras[-1]:
             paras.append([])
-    paras = [p for p in paras if p]
+    return [p for p in paras if p]
+
+
+def _wrapped(paras: list[list[tuple[str, int]]]) -> tuple[list[list[tuple[str, int]]], list[set[int]]]:
+    """Undo hard wrapping (PDF and word-processor exports): a line of a wrapped run continues on
+    the next line, also across a blank line. Returns the merged paragraphs and, for each, the
+    lines that continue on the next one."""
+    flat = [t for p in paras for t, _ in p]
+    if len(flat) < 20:
+        return paras, [set() for _ in paras]
+    # Hard-wrapped text comes in runs of lines of about the same width that stop mid-sentence;
+    # a title, a list item or a one-line paragraph does not.
+    open_ended = [not _CLOSED.search(normalize(t)) for t in flat]
+    wrapped_at: set[int] = set()
+    for i, t in enumerate(flat):
+        if not open_ended[i] or len(t) < 30:
+            continue
+        alike = sum(
+            1 for j in range(max(0, i - 3), min(len(flat), i + 4))
+            if open_ended[j] and abs(len(flat[j]) - len(t)) <= 0.15 * len(t)
+        )
+        if alike >= 3:
+            wrapped_at.add(i)
+    position = {id(line): i for i, line in enumerate(p_line for p in paras for p_line in p)}
+
+    def continues(line: tuple[str, int], nxt: tuple[str, int]) -> bool:
+        return position[id(line)] in wrapped_at and not _STRUCTURE.match(nxt[0]) and not _FOOTNOTE.match(nxt[0])
+
+    merged: list[list[tuple[str, int]]] = []
+    for para in paras:
+        if merged and continues(merged[-1][-1], para[0]):
+            merged[-1].extend(para)
+        else:
+            merged.append(list(para))
+    soft = [{i for i in range(len(p) - 1) if continues(p[i], p[i + 1])} for p in merged]
+    return merged, soft
+
+
+def blocks(text: str) -> list[_Block]:
+    """Paragraphs (blank-line separated, hard wrapping undone) with footnote paragraphs folded
+    into the one they annotate."""
+    paras, softs = _wrapped(_paragraphs(clean_lines(text)))
     out: list[_Block] = []
     section = ""
-    for i, para in enumerate(paras):
+    for i, (para, soft) in enumerate(zip(paras, softs)):
         texts = [t for t, _ in para]
         if _FOOTNOTE.match(texts[0]) and out:
             out[-1].lines.extend(para)
@@ -264,7 +316,7 @@ def blocks(text: str) -> list[_Block]:
             nxt = paras[i + 1] if i + 1 < len(paras) else None
             if nxt is not None and not _is_heading([t for t, _ in nxt]) and not re.search(r"\d", texts[0]):
                 continue  # a heading with a body (and no figures): it lives on as the body's section
-        out.append(_Block(lines=list(para), section=section))
+        out.append(_Block(lines=list(para), section=section, soft=soft))
     return out
 
 

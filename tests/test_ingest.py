@@ -163,3 +163,23 @@ def test_title_like_lines_with_figures_or_bullets_stay_content(line):
     text = f"{line}\n\n본문은 여기에서 시작한다. 자세한 내용은 다음과 같다.\n"
     chunks = chunk([Document("corpus/a.txt", "a.txt", text)], size=300)
     assert any(line in c.text for c in chunks)
+
+
+def test_hard_wrapped_text_is_rejoined_and_layout_debris_dropped():
+    from rag.ingest import Document
+
+    wrapped = (
+        "제안이유\n\n"
+        "초등학교 저학년의 경우에도 부모의 따뜻한 사랑과 보살핌이 필요\n\n"
+        "한 나이이나, 현재 공무원이 자녀를 양육하기 위하여 육아휴직을 할\n\n"
+        "수 있는 자녀의 나이는 만 6세 이하로 되어 있어 초등학교 저학년인\n\n"
+        "자녀를 돌보기 위해서는 해당 부모님은 일자리를 그만 두어야 하고\n\n"
+        "이는 곧 출산의욕을 저하시키는 문제로 이어질 수 있을 것임.\n\n"
+        "- 1 -\n\n(2)\n"
+    ) + "\n".join(f"제{i}조 짧은 조항이다." for i in range(20))
+    chunks = chunk([Document("corpus/bill.txt", "bill.txt", wrapped)], size=500)
+    body = next(c for c in chunks if "육아휴직" in c.text)
+    assert "필요 한 나이이나" in body.text and "만 6세 이하로 되어 있어" in body.text
+    assert any(s.text.startswith("초등학교") and s.text.endswith("것임.") for s in body.sentences)
+    assert not any(c.text in ("- 1 -", "(2)") for c in chunks)
+    assert wrapped[body.start : body.end].startswith("초등학교")
