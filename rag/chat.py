@@ -10,7 +10,6 @@ query with a lower weight, and its morphemes are added to the lexical query.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 
 from .answer import Answer, compose
@@ -69,11 +68,6 @@ class Pipeline:
             max_citations=s.max_citations,
             threshold=s.abstain_threshold,
         )
-
-    def timed_answer(self, question: str, history: list[str] | None = None) -> tuple[Answer, float]:
-        t0 = time.perf_counter()
-        ans = self.answer(question, history)
-        return ans, (time.perf_counter() - t0) * 1000
 
 
 @dataclass
