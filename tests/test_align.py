@@ -1,0 +1,62 @@
+"""Cross-language alignment on synthetic similarity rows (no model needed)."""
+
+import pytest
+
+
+def _alignment(rows: dict[str, dict[int, float]]):
+    """An Alignment over a 20-term vocabulary: cosine 0.80 everywhere but at the given terms."""
+    import numpy as np
+
+    from rag.answer import Alignment
+
+    sims = {}
+    for text, peaks in rows.items():
+        v = np.full(20, 0.80) + np.linspace(0, 0.01, 20)  # a little spread, as real cosines have
+        for i, value in peaks.items():
+            v[i] = value
+        sims[text] = v
+    words = [t for t in rows if " " not in t]
+    pairs = [tuple(t.split()) for t in rows if " " in t]
+    return Alignment(words, pairs, sims.__getitem__)
+
+
+def test_alignment_flags_a_compound_nothing_in_the_evidence_expresses():
+    al = _alignment({"interest": {}, "rate": {}, "interest rate": {}, "fund": {5: 0.95}})
+    assert al.missing_pair([0, 1, 2], "융자 보증") == "interest rate"
+    assert al.missing_pair([0, 1], "lexically: interest") is None  # a word present verbatim counts
+    assert al.coverage([5], "") == pytest.approx(1 / 3)  # only "fund" aligns (to term 5)
+    assert al.coverage([], "") == 0.0
+
+
+def test_alignment_accepts_a_compound_that_aligns():
+    al = _alignment({"innovation": {1: 0.95}, "fund": {5: 0.95}, "innovation fund": {1: 0.93}})
+    assert al.missing_pair([1, 5], "") is None
+    assert al.coverage([1, 5], "") == 1.0
+    assert al.missing_pair([7, 8], "") == "innovation fund"
+
+
+def test_alignment_does_not_judge_names():
+    al = _alignment({"Yi": {}, "Sun-sin": {}, "Yi Sun-sin": {}})
+    assert al.missing_pair([0, 1], "") is None
+
+
+@pytest.mark.integration
+def test_real_alignment_prefers_the_passage_that_names_the_fund(real_pipeline):
+    from rag.align import align
+    from rag.ingest import normalize
+
+    idx = real_pipeline.index
+    al = align(idx, "How much is the AI innovation fund?")
+    assert al is not None and al.words == ["AI", "innovation", "fund"]
+    assert al.pairs == [("AI", "innovation"), ("innovation", "fund")]
+
+    def pos(needle):
+        return next(i for i, c in enumerate(idx.chunks) if needle in c.text)
+
+    def cov(i):
+        return al.coverage(idx.chunk_vocab[i], normalize(idx.chunks[i].text).lower())
+
+    fund, district = pos("AI혁신펀드(900억원"), pos("은평구, 민원서비스")
+    assert cov(fund) > cov(district)
+    assert al.missing_pair(idx.chunk_vocab[fund], normalize(idx.chunks[fund].text).lower()) is None
+    assert al.missing_pair(idx.chunk_vocab[district], normalize(idx.chunks[district].text).lower()) == "innovation fund"
