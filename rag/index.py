@@ -33,7 +33,7 @@ import numpy as np
 
 from .config import Settings
 from .embed import CachedEmbedder, Embedder, make_embedder
-from .errors import IndexUnavailable
+from .errors import IndexUnavailable, NoDocuments
 from .ingest import Chunk, Sentence, chunk, corpus_files, load
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,8 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
     manifest = expected_manifest(settings, embedder.name)
     docs = load(corpus_dir)
     chunks = chunk(docs, settings.chunk_size, settings.chunk_overlap)
+    if not chunks:
+        raise NoDocuments(f"the files in {corpus_dir} hold no text once page furniture (menus, buttons, credits) is removed")
 
     cache = CachedEmbedder(embedder, CachedEmbedder.load_cache(index_dir / "embed_cache.npz"))
     chunk_texts = [c.embed_text for c in chunks]

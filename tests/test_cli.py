@@ -63,3 +63,10 @@ def test_corpus_without_supported_files(tmp_path):
     (tmp_path / "c" / "a.docx").write_bytes(b"x")
     out = runner.invoke(app, ["index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")])
     assert out.exit_code == 3 and "no readable" in out.output
+
+
+def test_corpus_of_page_furniture_only_is_a_clear_error(tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text("기사 읽어주기\n다시듣기\n페이스북 트위터\n", encoding="utf-8")
+    out = runner.invoke(app, ["index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")])
+    assert out.exit_code == 3 and "no text once page furniture" in out.output
