@@ -38,7 +38,7 @@ from .ingest import Chunk, Sentence, chunk, corpus_files, load
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v6"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v7"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass

@@ -361,7 +361,7 @@ def _splitter(size: int, overlap: int):
         # paragraph, line, Korean/English sentence ends, clause, word
         separators=["\n\n", "\n", r"(?<=[다요음함]\.)\s+", r"(?<=[.!?])\s+", r",\s+", " ", ""],
         is_separator_regex=True,
-        keep_separator=False,
+        keep_separator="end",  # separators stay in the text: chunks are exact substrings
         add_start_index=True,
         strip_whitespace=True,
     )

@@ -81,6 +81,9 @@ def test_long_paragraphs_are_split_at_sentences():
     assert len(chunks) > 3
     assert all(len(c.text) <= 120 for c in chunks)
     assert all(c.text.endswith(".") for c in chunks)
+    for c in chunks:  # each passage is the source text itself, at its offsets
+        assert c.text in text and text[c.start : c.end] == c.text
+    assert [c.start for c in chunks] == sorted({c.start for c in chunks})
 
 
 def test_html_and_pdf_are_read(tmp_path):
