@@ -38,7 +38,6 @@ IndexOpt = typer.Option(None, "--index", help="index directory (default: RAG_IND
 @app.callback()
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log what happens")) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 
 
 @app.command("index")

@@ -70,10 +70,14 @@ class Index:
 
 
 def file_hashes(corpus_dir: Path) -> dict[str, str]:
-    return {
-        p.relative_to(corpus_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in corpus_files(corpus_dir)
-    }
+    """sha256 of every supported file ("unreadable" for one that cannot be read: ingest skips it)."""
+    out = {}
+    for p in corpus_files(corpus_dir):
+        try:
+            out[p.relative_to(corpus_dir).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+        except OSError:
+            out[p.relative_to(corpus_dir).as_posix()] = "unreadable"
+    return out
 
 
 def expected_manifest(settings: Settings, embedder_name: str) -> dict:
@@ -100,6 +104,8 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
     """Read the corpus, embed passages and sentences, and write the index atomically."""
     import bm25s
     from langchain_community.vectorstores import FAISS
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
     from langchain_community.vectorstores.utils import DistanceStrategy
     from tqdm import tqdm
 
@@ -237,15 +243,18 @@ def ensure(settings: Settings, embedder: Embedder | None = None, *, rebuild: boo
     embedder = embedder or make_embedder(settings.embedding_model, settings.st_query_prefix, settings.st_passage_prefix)
     index_dir = Path(settings.index_dir)
     expected = expected_manifest(settings, embedder.name)  # also checks the corpus exists
-    with _build_lock(index_dir):
-        if not rebuild:
-            try:
-                idx = load_index(index_dir, embedder)
-                reason = _stale_reason(idx.manifest, expected)
-                if reason is None:
-                    return idx
-                log.warning("index in %s is stale (%s): rebuilding", index_dir, reason)
-            except IndexUnavailable as exc:
-                if (index_dir / "manifest.json").exists() or index_dir.exists():
-                    log.warning("%s: rebuilding", exc)
-        return build(settings, embedder, progress=progress)
+    try:
+        with _build_lock(index_dir):
+            if not rebuild:
+                try:
+                    idx = load_index(index_dir, embedder)
+                    reason = _stale_reason(idx.manifest, expected)
+                    if reason is None:
+                        return idx
+                    log.warning("index in %s is stale (%s): rebuilding", index_dir, reason)
+                except IndexUnavailable as exc:
+                    if (index_dir / "manifest.json").exists() or index_dir.exists():
+                        log.warning("%s: rebuilding", exc)
+            return build(settings, embedder, progress=progress)
+    except OSError as exc:  # read-only or full disk: say where; the old index stays as it was
+        raise IndexUnavailable(f"cannot write the index to {index_dir}: {exc}") from exc

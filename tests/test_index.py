@@ -94,3 +94,16 @@ def test_index_is_a_langchain_faiss_store(tiny_settings, fake_embedder):
     docs = store.similarity_search_with_score("AI혁신펀드 900억원", k=1)
     assert docs[0][0].metadata["chunk_id"] in {c.chunk_id for c in idx.chunks}
     assert store.index.ntotal == idx.vectors.ntotal == len(idx.chunks)
+
+
+def test_unwritable_index_is_a_clear_error_and_keeps_the_old_one(tiny_settings, fake_embedder, monkeypatch):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    (tiny_settings.corpus_dir / "more.txt").write_text("추가 문서이다.", encoding="utf-8")
+
+    def full_disk(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tempfile.mkdtemp", full_disk)
+    with pytest.raises(IndexUnavailable, match="cannot write the index"):
+        ensure(tiny_settings, fake_embedder, progress=False)
+    assert load_index(tiny_settings.index_dir, fake_embedder).manifest["chunks"] > 0
