@@ -98,6 +98,12 @@ def has_type(text: str, kind: str | None) -> bool:
     return kind is None or bool(ANSWER_TYPES[kind][1].search(normalize(text)))
 
 
+def _has_proper_noun(text: str) -> bool:
+    from .text import kiwi
+
+    return any(tok.tag == "NNP" for tok in kiwi().tokenize(normalize(text)))
+
+
 _KO_UNIT = re.compile(r"몇\s*([가-힣]{1,2})")
 # Two-syllable counters; any other counter is one syllable (점, 개, 명, 년, 곳 ...).
 _TWO_SYLLABLE_UNITS = {"조원", "억원", "만원", "천원", "개월", "개사", "개소", "시간", "가구", "세대"}
@@ -398,6 +404,11 @@ def compose(
     cands = candidates(index, query, hits, kind, terms, alignment, question_unit(query.text))
     if not cands:
         return abstain("no sentences in the retrieved passages")
+    if kind == "person" and not any(c.typed for c in cands):
+        # no titled person ("오영주 장관") in the evidence: a Korean name needs no title
+        # ("이순신은 조선 중기의 무신이다"), so any proper noun may be the answer
+        for c in cands:
+            c.typed = _has_proper_noun(c.text)
     score_candidates(cands, kind)
     cands.sort(key=lambda c: -c.score)
     if kind:  # the question asks for an amount/date/...: only sentences that hold one can answer it,

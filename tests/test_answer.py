@@ -106,3 +106,17 @@ def test_has_unit_needs_the_same_counter():
     assert has_unit("공공임대주택 5만 호를 공급", "호")
     assert not has_unit("민원서비스 종합 평가 3년 연속 '우수'", "점")
     assert has_unit("anything", None)
+
+
+def test_who_question_accepts_a_name_without_a_title(tmp_path, fake_embedder):
+    from rag.chat import Pipeline
+    from rag.config import Settings
+    from rag.index import ensure
+
+    from .conftest import write_corpus
+
+    corpus = write_corpus(tmp_path, {"bio.txt": "이순신은 조선 중기의 무신이다. 그는 임진왜란에서 수군을 이끌었다.\n"})
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    pipeline = Pipeline(settings=settings, index=ensure(settings, fake_embedder, progress=False))
+    ans = pipeline.answer("조선 중기의 무신은 누구인가요?")
+    assert not ans.abstained and "이순신" in ans.text
