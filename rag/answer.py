@@ -404,9 +404,9 @@ def compose(
     cands = candidates(index, query, hits, kind, terms, alignment, question_unit(query.text))
     if not cands:
         return abstain("no sentences in the retrieved passages")
-    if kind == "person" and not any(c.typed for c in cands):
-        # no titled person ("오영주 장관") in the evidence: a Korean name needs no title
-        # ("이순신은 조선 중기의 무신이다"), so any proper noun may be the answer
+    if kind in ("person", "place") and not any(c.typed for c in cands):
+        # no titled person ("오영주 장관") or suffixed place ("은평구") in the evidence: names need
+        # neither ("이순신은 조선 중기의 무신이다", "부산에서"), so any proper noun may be the answer
         for c in cands:
             c.typed = _has_proper_noun(c.text)
     score_candidates(cands, kind)

@@ -120,3 +120,17 @@ def test_who_question_accepts_a_name_without_a_title(tmp_path, fake_embedder):
     pipeline = Pipeline(settings=settings, index=ensure(settings, fake_embedder, progress=False))
     ans = pipeline.answer("조선 중기의 무신은 누구인가요?")
     assert not ans.abstained and "이순신" in ans.text
+
+
+def test_where_question_accepts_a_place_name_without_a_suffix(tmp_path, fake_embedder):
+    from rag.chat import Pipeline
+    from rag.config import Settings
+    from rag.index import ensure
+
+    from .conftest import write_corpus
+
+    corpus = write_corpus(tmp_path, {"bio.txt": "박물관은 부산에 새로 문을 열었다. 관람은 무료이다.\n"})
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    pipeline = Pipeline(settings=settings, index=ensure(settings, fake_embedder, progress=False))
+    ans = pipeline.answer("박물관은 어디에 문을 열었나요?")
+    assert not ans.abstained and "부산" in ans.text
