@@ -108,29 +108,21 @@ def test_has_unit_needs_the_same_counter():
     assert has_unit("anything", None)
 
 
-def test_who_question_accepts_a_name_without_a_title(tmp_path, fake_embedder):
+@pytest.mark.parametrize(
+    "text,question,expected",
+    [
+        ("이순신은 조선 중기의 무신이다. 그는 임진왜란에서 수군을 이끌었다.", "조선 중기의 무신은 누구인가요?", "이순신"),
+        ("박물관은 부산에 새로 문을 열었다. 관람은 무료이다.", "박물관은 어디에 문을 열었나요?", "부산"),
+    ],
+)
+def test_who_and_where_accept_names_without_title_or_suffix(tmp_path, fake_embedder, text, question, expected):
     from rag.chat import Pipeline
     from rag.config import Settings
     from rag.index import ensure
 
     from .conftest import write_corpus
 
-    corpus = write_corpus(tmp_path, {"bio.txt": "이순신은 조선 중기의 무신이다. 그는 임진왜란에서 수군을 이끌었다.\n"})
+    corpus = write_corpus(tmp_path, {"a.txt": text + "\n"})
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
-    pipeline = Pipeline(settings=settings, index=ensure(settings, fake_embedder, progress=False))
-    ans = pipeline.answer("조선 중기의 무신은 누구인가요?")
-    assert not ans.abstained and "이순신" in ans.text
-
-
-def test_where_question_accepts_a_place_name_without_a_suffix(tmp_path, fake_embedder):
-    from rag.chat import Pipeline
-    from rag.config import Settings
-    from rag.index import ensure
-
-    from .conftest import write_corpus
-
-    corpus = write_corpus(tmp_path, {"bio.txt": "박물관은 부산에 새로 문을 열었다. 관람은 무료이다.\n"})
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
-    pipeline = Pipeline(settings=settings, index=ensure(settings, fake_embedder, progress=False))
-    ans = pipeline.answer("박물관은 어디에 문을 열었나요?")
-    assert not ans.abstained and "부산" in ans.text
+    ans = Pipeline(settings=settings, index=ensure(settings, fake_embedder, progress=False)).answer(question)
+    assert not ans.abstained and expected in ans.text
