@@ -1,0 +1,89 @@
+"""Materialise the evaluation corpora from ../shared/corpora (read-only there, never committed here).
+
+    python bench/corpora.py            # writes bench/.corpora/{press_dev,press_val,korquad_train,korquad_val}
+
+- press releases: split by document into a development and a frozen validation pool
+  (bench/sets/press_pools.json: within each source group, files in name order alternate dev/val);
+- KorQuAD 1.0 dev: the 76 reserved articles are skipped entirely (never read past their title);
+  the 64 free articles alternate train/val in title order; each article becomes one .txt file
+  (its paragraphs separated by blank lines), and its questions become a questions JSONL in the
+  shared schema (evidence = the answer with a few characters of its sentence around it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "corpora"
+OUT = HERE / ".corpora"
+SETS = HERE / "sets"
+
+
+def press_pools(out: Path = OUT) -> None:
+    pools = json.loads((SETS / "press_pools.json").read_text(encoding="utf-8"))
+    src = SHARED / "press_releases_dev"
+    for pool in ("dev", "val"):
+        d = out / f"press_{pool}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        for name in pools[pool]:
+            shutil.copyfile(src / name, d / name)
+
+
+def _safe_name(title: str) -> str:
+    return re.sub(r"[^\w가-힣.-]+", "_", title).strip("_")[:60] or "article"
+
+
+def korquad_split() -> dict[str, list[dict]]:
+    data = json.loads((SHARED / "KorQuAD_v1.0_dev.json").read_text(encoding="utf-8"))["data"]
+    reserved = {t.strip() for t in (SHARED / "KorQuAD_reserved_titles.txt").read_text(encoding="utf-8").splitlines() if t.strip()}
+    free = sorted((a for a in data if a["title"] not in reserved), key=lambda a: a["title"])
+    return {"train": free[0::2], "val": free[1::2]}
+
+
+def _evidence(context: str, start: int, answer: str, pad: int = 6) -> str:
+    """The answer with up to `pad` characters either side, not crossing a sentence end or a line."""
+    left = context[max(0, start - pad) : start]
+    left = re.split(r"[.?!\n]\s", left)[-1]
+    right = context[start + len(answer) : start + len(answer) + pad]
+    right = re.split(r"[.?!]\s|\n", right)[0]
+    return (left + answer + right).strip()
+
+
+def korquad(out: Path = OUT) -> None:
+    for split, articles in korquad_split().items():
+        d = out / f"korquad_{split}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        questions = []
+        for a in articles:
+            (d / f"{_safe_name(a['title'])}.txt").write_text(
+                a["title"] + "\n\n" + "\n\n".join(p["context"] for p in a["paragraphs"]) + "\n", encoding="utf-8"
+            )
+            for p in a["paragraphs"]:
+                for qa in p["qas"]:
+                    ans = qa["answers"][0]
+                    questions.append({
+                        "id": f"kq-{qa['id']}",
+                        "lang": "ko",
+                        "question": qa["question"],
+                        "answerable": True,
+                        "answers": [[ans["text"]]],
+                        "evidence": _evidence(p["context"], ans["answer_start"], ans["text"]),
+                        "article": a["title"],
+                    })
+        with (out / f"korquad_{split}.jsonl").open("w", encoding="utf-8") as fh:
+            for q in questions:
+                fh.write(json.dumps(q, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    press_pools()
+    korquad()
+    for p in sorted(OUT.iterdir()):
+        n = len(list(p.iterdir())) if p.is_dir() else sum(1 for _ in p.open(encoding="utf-8"))
+        print(f"{p.relative_to(HERE.parent)}: {n} {'files' if p.is_dir() else 'questions'}")
