@@ -71,6 +71,15 @@ class Alignment:
         ]
         return sum(scores) / len(scores)
 
+    def weakest(self, vocab_ids: list[int], evidence: str) -> float:
+        """How well the evidence expresses the question's least-expressed word (0..1)."""
+        if not self.words:
+            return 0.0
+        return min(
+            1.0 if w.lower() in evidence else float(np.clip((self.z(w, vocab_ids) - Z_LOW) / (Z_HIGH - Z_LOW), 0, 1))
+            for w in self.words
+        )
+
     def missing_pair(self, vocab_ids: list[int], evidence: str) -> str | None:
         """The first word pair that nothing in the evidence expresses, nor its words."""
         for a, b in self.pairs:

@@ -1,134 +1,37 @@
-"""Answer: pick the sentence(s) inside the retrieved passages that answer the question, quote them
-verbatim with [n] citation markers, or abstain.
+"""Answer: pick the sentence that answers the question, or abstain — a learned, calibrated choice.
 
-Nothing is generated: every number in an answer is copied from a cited passage (and
-`numbers_grounded` checks it). The choice is general, not tuned to a document:
+Small pure steps, each testable with hand-built inputs:
 
-- each candidate sentence is scored with its own similarity to the question, its passage's
-  similarity (so a short generic sentence does not beat the fact), its share of the question's
-  key nouns (Kiwi morphemes; across languages, the word alignment of align.py), the question's
-  noun compounds it contains (AI혁신펀드), and whether it holds what the question asks for (an
-  amount, a share, a count in the asked counter, a date, a person, a place: the *answer type*);
-- a footnote line (`*`, `**`, `※`) and a sentence whose subject sits in the sentence before are
-  matched together with that sentence, at a discount;
-- the answer is withheld when the best evidence lacks the asked-for answer type, when the
-  question's key terms are not covered by it (support below the settings' threshold), or when a
-  compound of an English question aligns with nothing in it ("interest rate").
+    candidates(index, hits)             the sentences of the retrieved passages
+    features(index, question, cands)    one row of general signals per sentence (FEATURES)
+    Scorer.probabilities(rows)          sentence selection: a logistic regression (`python -m rag.train`)
+    decide(question, cands, ...)        the best sentence, or None when the answerability model's
+                                        calibrated probability is below the threshold chosen on the
+                                        development pool for a target false-abstain rate
+    compose(...)                        the answer itself (amount, date, name ... picked from the
+                                        sentence by Kiwi tags), then the quoted sentence or clause
+                                        with [n]; both verbatim from the document
 
-Framing ("According to the document", "문서에 따르면") follows the question's language.
+Nothing is generated: every number in an answer is copied from a cited passage (`numbers_grounded`
+checks it). No feature knows about a particular document or question; the weights are learned.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from .align import Alignment
 from .index import Index
-from .ingest import normalize
-from .retrieve import Hit, Query
+from .question import Question
+from .retrieve import Hit
+from .text import CURRENCY, PERCENT_UNITS, TIME_UNITS, kiwi, lang_of, normalize, signals
 
-# ---------------------------------------------------------------- answer types
-# (question pattern, evidence pattern). The first question pattern that matches sets the type.
-
-_NUM = r"\d[\d,.]*"
-ANSWER_TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
-    "percent": (
-        re.compile(r"percent|percentage|what share|what proportion|what fraction|\brate\b|몇\s*(%|퍼센트|프로)|비율|비중|퍼센트|몇\s*배", re.I),
-        re.compile(rf"{_NUM}\s*(%|퍼센트|프로|percent|배)|절반|half|{_NUM}\s*분의\s*{_NUM}", re.I),
-    ),
-    "people": (
-        re.compile(r"how many (people|persons|residents|employees|workers|staff|visitors|students)|population|몇\s*명|인구|인원", re.I),
-        re.compile(rf"{_NUM}\s*(만|천|백)?\s*(명|인|people|persons|residents)", re.I),
-    ),
-    "amount": (
-        re.compile(r"how much|how large|how big|what (is the )?(size|amount|budget|cost|price|value)|얼마|규모|금액|예산|비용|액수|가격", re.I),
-        re.compile(
-            rf"{_NUM}\s*(조|억|만|천|백)?\s*(원|달러|엔|유로|위안|won|dollars?|euros?|yen)|[$€£₩¥]\s?{_NUM}"
-            rf"|{_NUM}\s*(million|billion|trillion|조|억)"
-            rf"|{_NUM}\s*(%|퍼센트|percent)",  # "금리는 얼마?" / "how much interest?" asks for a rate
-            re.I,
-        ),
-    ),
-    "count": (
-        re.compile(r"how many|what number of|몇\s*(개|곳|건|가지|차|회|번|대|개사|개소|종|위|명|마리|권)?", re.I),
-        re.compile(rf"{_NUM}\s*(개|곳|건|가지|차|회|번|대|개사|개소|종|위|명|마리|권|[a-z]+s\b)|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand)\b|{_NUM}", re.I),
-    ),
-    "time": (
-        re.compile(r"\bwhen\b|what (year|date|month|day|time)|which (year|date|month)|how long|until|by what|언제|몇\s*(년|월|일|시)|기간|시기|날짜|며칠|연도", re.I),
-        re.compile(
-            r"\d{1,4}\s*(년|월|일|시|분기|개월|주)|'\d{2}|(19|20)\d{2}|~\s*'?\d{2}|\b(january|february|march|april|may|june|july|august|september|october|november|december)\b"
-            r"|(월|화|수|목|금|토|일)요일|\((월|화|수|목|금|토|일)\)|올해|내년|작년|상반기|하반기",
-            re.I,
-        ),
-    ),
-    "person": (
-        re.compile(r"\bwho\b|\bwhom\b|whose|누구|누가|인물|성명|이름", re.I),
-        re.compile(
-            r"장관|차관|대통령|총리|권한대행|대행|위원장|구청장|군수|도지사|국회의원|의원|대표|회장|사장|교수|박사|청장|처장|원장|이사장|씨\b|기자"
-            r"|\b(minister|president|mayor|chair|director|ceo|professor|architect|author|mr|ms|dr)\b"
-            r"|(?<=[a-z] )[A-Z][a-z]+ [A-Z][a-z]+(?=[\s.,;]|$)(?! [A-Z])",  # a full name inside a sentence
-            re.I,
-        ),
-    ),
-    "place": (
-        re.compile(r"\bwhere\b|which (city|district|country|region|province|place|county)|어디|어느\s*(곳|지역|나라|도시|구|시|국가)|장소|지역", re.I),
-        # a place name, or an organisation (어디서 발표했나 -> 통계청)
-        re.compile(
-            r"[가-힣]+(시|군|구|도|국|동|읍|면)\b|[가-힣]+(시|군|구|도)[,은는이가에의]|\b[A-Z][a-z]+\b"
-            r"|[가-힣]+(청|부|처|원|위원회|공사|공단|센터|기관|협회|재단|학교|대학교?)\b"
-        ),
-    ),
-}
-# Question words that only name the answer type; they are not content to look for in the evidence.
-TYPE_WORDS = {"퍼센트", "프로", "비율", "비중", "규모", "금액", "액수", "인구", "인원", "기간", "시기", "날짜", "연도", "이름", "장소", "지역", "%", "percent", "percentage", "rate", "size", "amount"}
-
-
-def answer_type(question: str) -> str | None:
-    for name, (qpat, _) in ANSWER_TYPES.items():
-        if qpat.search(question):
-            return name
-    return None
-
-
-def has_type(text: str, kind: str | None) -> bool:
-    return kind is None or bool(ANSWER_TYPES[kind][1].search(normalize(text)))
-
-
-def _has_proper_noun(text: str) -> bool:
-    from .text import kiwi
-
-    return any(tok.tag == "NNP" for tok in kiwi().tokenize(normalize(text)))
-
-
-_KO_UNIT = re.compile(r"몇\s*([가-힣]{1,2})")
-# Two-syllable counters; any other counter is one syllable (점, 개, 명, 년, 곳 ...).
-_TWO_SYLLABLE_UNITS = {"조원", "억원", "만원", "천원", "개월", "개사", "개소", "시간", "가구", "세대"}
-
-
-def question_unit(question: str) -> str | None:
-    """The counter a Korean question asks in ("몇 점" -> "점", "몇 조원" -> "조원"), if any."""
-    m = _KO_UNIT.search(normalize(question))
-    if not m:
-        return None
-    unit = m.group(1) if m.group(1) in _TWO_SYLLABLE_UNITS else m.group(1)[0]
-    return None if unit in ("퍼", "프", "가", "번") else unit  # percent has its own type; 가지/번째 are not counts of a unit
-
-
-# Counters that mean the same thing (몇 명 -> 200인).
-_UNIT_ALIASES = {"명": ("명", "인"), "인": ("명", "인"), "곳": ("곳", "개소"), "개소": ("곳", "개소")}
-
-
-def has_unit(text: str, unit: str | None) -> bool:
-    """The evidence states a number in the asked-for counter (3년 for 몇 년, not 3점)."""
-    if unit is None:
-        return True
-    units = "|".join(re.escape(u) for u in _UNIT_ALIASES.get(unit, (unit,)))
-    return bool(re.search(rf"\d[\d,.]*\s*(만|천|백|억|조)?\s*({units})", normalize(text)))
-
+DEFAULT_MODEL = Path(__file__).with_name("answerer.json")
 
 # ---------------------------------------------------------------- results
 
@@ -144,6 +47,7 @@ class Citation:
     start: int = 0
     end: int = 0
     highlight: str = ""  # the sentence of the passage that supports the answer
+    title: str = ""  # the document's title
 
     def to_dict(self) -> dict:
         return {
@@ -155,6 +59,7 @@ class Citation:
             "start": self.start,
             "end": self.end,
             "highlight": self.highlight,
+            "title": self.title,
         }
 
 
@@ -166,7 +71,7 @@ class Answer:
     lang: str
     citations: list[Citation] = field(default_factory=list)  # what the answer cites
     contexts: list[Citation] = field(default_factory=list)  # every retrieved passage, in rank order
-    support: float = 0.0  # how well the evidence supports the answer (0..1)
+    support: float = 0.0  # calibrated probability that the chosen sentence answers the question
     reason: str = ""  # why it abstained ("" when it answered)
 
     def to_dict(self) -> dict:
@@ -195,21 +100,39 @@ FRAMES = {
     },
 }
 
+# ---------------------------------------------------------------- candidates
 
-# ---------------------------------------------------------------- scoring
 
-
-@dataclass
+@dataclass(frozen=True)
 class Candidate:
-    hit_rank: int
+    rank: int  # rank of its passage among the hits
     hit: Hit
-    sent_pos: int  # position in index.sentences
+    sid: int  # position in index.sentences
     text: str
-    sim: float  # cosine of the question and the sentence
-    coverage: float  # idf-weighted share of the question's key terms found in the sentence (+anchor)
-    typed: bool  # holds the asked-for answer type
-    specific: float = 0.0  # share of the question's compounds (AI혁신펀드) in the sentence itself
-    score: float = 0.0
+    context: str = ""  # the sentence a footnote annotates, or the sentence before
+
+
+def candidates(index: Index, hits: list[Hit]) -> list[Candidate]:
+    """Every sentence of the retrieved passages, with the sentence it leans on."""
+    rank_of = {h.pos: r for r, h in enumerate(hits)}
+    out = []
+    for sid in np.flatnonzero(np.isin(index.sent_chunk, list(rank_of))):
+        sid = int(sid)
+        sent = index.sentences[sid]
+        rank = rank_of[int(index.sent_chunk[sid])]
+        out.append(Candidate(rank, hits[rank], sid, sent.text, sent.context or _previous_sentence(index, sid)))
+    return out
+
+
+def _previous_sentence(index: Index, sid: int) -> str:
+    """The sentence before `sid` in the same document ("" at a document's start or for footnotes)."""
+    if sid == 0 or index.sentences[sid].is_footnote:
+        return ""
+    this, before = index.chunks[index.sent_chunk[sid]], index.chunks[index.sent_chunk[sid - 1]]
+    return index.sentences[sid - 1].text if this.source == before.source else ""
+
+
+# ---------------------------------------------------------------- lexical helpers
 
 
 def idf_table(index: Index) -> dict[str, float]:
@@ -225,17 +148,6 @@ def idf_table(index: Index) -> dict[str, float]:
         table["__unknown__"] = math.log(1 + (n + 0.5) / 0.5)
         index.derived["idf"] = table
     return table
-
-
-def key_terms(terms: list[str]) -> list[str]:
-    from .text import KO_QUESTION_NOUNS
-
-    out = []
-    for t in terms:
-        if t in KO_QUESTION_NOUNS or t in TYPE_WORDS or t in out:
-            continue
-        out.append(t)
-    return out
 
 
 def term_match(term: str, bag: set[str], text: str) -> float:
@@ -260,85 +172,261 @@ def coverage(terms: list[str], bag: set[str], text: str, idf: dict[str, float]) 
     return found / total if total else 0.0
 
 
-def candidates(
-    index: Index,
-    query: Query,
-    hits: list[Hit],
-    kind: str | None,
-    terms: list[str],
-    alignment: Alignment | None = None,
-    unit: str | None = None,
-) -> list[Candidate]:
+def missing_weight(terms: list[str], bag: set[str], text: str, idf: dict[str, float]) -> float:
+    """The idf (relative to an unseen term's) of the most specific term the evidence lacks (0..1)."""
+    unknown = idf["__unknown__"]
+    return max((idf.get(t, unknown) / unknown for t in terms if term_match(t, bag, text) < 0.5), default=0.0)
+
+
+def year_found(year: str, text: str) -> bool:
+    """2030 is stated as 2030, '30 or 30년."""
+    return year in text or f"'{year[2:]}" in text or f"{year[2:]}년" in text
+
+
+# ---------------------------------------------------------------- features
+
+FEATURES = (
+    "sim", "sim_gap", "passage_sim", "passage_gap", "own_sim", "bm25",
+    "cov_sentence", "cov_context", "cov_passage", "cov_title", "cov_all", "missing_idf", "missing_idf_sentence",
+    "compound_sentence", "compound_passage",
+    "wants_type", "type_sentence", "type_missing", "type_context", "type_passage",
+    "year_asked", "year_missing", "number_asked", "number_missing", "name_asked", "name_missing",
+    "attribute_asked", "attribute_sentence", "attribute_missing",
+    "passage_rank", "sentence_rank", "log_length", "footnote", "has_number",
+    "cross_language", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
+    "follow_up",
+)
+
+
+def type_agrees(wants: str | None, counter: str | None, sig) -> bool:
+    """The evidence (its Kiwi-tag signals) holds what the question asks for."""
+    if wants is None:
+        return False
+    if counter:
+        return counter in sig.counters or (counter in ("명", "인") and bool({"명", "인"} & sig.counters))
+    if wants in ("person", "place"):
+        return "name" in sig.types
+    if wants == "amount":
+        return "amount" in sig.types or "percent" in sig.types
+    return wants in sig.types
+
+
+def features(index: Index, question: Question, cands: list[Candidate]) -> np.ndarray:
+    """One row of FEATURES per candidate sentence (all in comparable 0..1-ish ranges)."""
+    if not cands:
+        return np.zeros((0, len(FEATURES)))
     idf = idf_table(index)
-    pos_of_chunk = {h.pos: r for r, h in enumerate(hits)}
-    mask = np.isin(index.sent_chunk, list(pos_of_chunk))
-    sent_ids = np.flatnonzero(mask)
-    sims = index.sent_vecs[sent_ids] @ query.vec if len(sent_ids) else np.zeros(0)
-    out = []
-    for sid, sim in zip(sent_ids, sims):
-        sent = index.sentences[sid]
-        rank = pos_of_chunk[int(index.sent_chunk[sid])]
-        own = normalize(sent.text).lower()
-        cov = coverage(terms, set(index.sent_terms[sid]), own, idf)
-        # the subject may sit in the sentence a footnote annotates, or in the sentence before
-        # ("장관은 … 라며," / "He said:"): counted, at a discount
-        context = sent.context or _previous_sentence(index, int(sid))
-        if context:
-            both = normalize(f"{context} {sent.text}").lower()
-            cov = max(cov, NEIGHBOUR_CREDIT * coverage(terms, set(index.sent_terms[sid]), both, idf))
-        text = f"{sent.context} {sent.text}" if sent.context else sent.text
-        if alignment is not None:  # across languages: words aligned to the sentence's Korean terms
-            cov = max(cov, alignment.coverage(index.sent_vocab[sid], normalize(text).lower()))
-        squeezed = own.replace(" ", "")
-        specific = sum(c in squeezed for c in query.compounds) / len(query.compounds) if query.compounds else 0.0
-        typed = has_type(sent.text, kind) and has_unit(sent.text, unit)
-        out.append(Candidate(rank, hits[rank], int(sid), sent.text, float(sim), cov, typed, specific))
-    return out
+    terms = list(dict.fromkeys(question.nouns + question.context_nouns))
+    cons = question.constraints
+    sims = index.sent_vecs[[c.sid for c in cands]] @ question.vec
+    own_sims = index.sent_vecs[[c.sid for c in cands]] @ question.own_vec
+    passage_sims = np.array([c.hit.dense for c in cands])
+    bm25_max = max((c.hit.bm25 for c in cands), default=0.0)
+    sent_order = np.argsort(np.argsort(-sims, kind="stable"), kind="stable")
+    alignment = question.alignment
+
+    passage_cache: dict[int, dict] = {}
+
+    def passage_facts(c: Candidate) -> dict:
+        pos = c.hit.pos
+        if pos not in passage_cache:
+            chunk = c.hit.chunk
+            text = normalize(f"{chunk.title} {chunk.section} {chunk.text}").lower()
+            title = normalize(chunk.title).lower()
+            bag = set(index.chunk_terms[pos])
+            sids = np.flatnonzero(index.sent_chunk == pos)
+            passage_cache[pos] = {
+                "text": text, "title": title, "bag": bag,
+                "cov": coverage(terms, bag, text, idf),
+                "cov_title": coverage(terms, set(), title, idf),
+                "missing": missing_weight(terms, bag, text, idf),
+                "compound": _share(question.compounds, text.replace(" ", "")),
+                "typed": any(type_agrees(question.wants, question.counter, index.sent_signals[s]) for s in sids),
+                "align": alignment.coverage(index.chunk_vocab[pos], text) if alignment else 0.0,
+                "align_missing": float(bool(alignment.missing_pair(index.chunk_vocab[pos], text))) if alignment else 0.0,
+            }
+        return passage_cache[pos]
+
+    rows = []
+    for i, c in enumerate(cands):
+        p = passage_facts(c)
+        own = normalize(c.text).lower()
+        both = normalize(f"{c.context} {c.text}").lower() if c.context else own
+        bag = set(index.sent_terms[c.sid])
+        sig = index.sent_signals[c.sid]
+        cross = float(question.lang == "en" and lang_of(c.text) == "ko")
+        cov_sent = coverage(terms, bag, own, idf)
+        everywhere = f"{both} {p['text']}"
+        found_names = [n for n in cons.names if n in everywhere or (alignment is not None and alignment.z(n, index.chunk_vocab[c.hit.pos]) >= 3.0)]
+        attr_in = cons.attribute and cons.attribute in own.replace(" ", "")
+        typed = type_agrees(question.wants, question.counter, sig)
+        rows.append([
+            sims[i],
+            sims[i] - sims.max(),
+            passage_sims[i],
+            passage_sims[i] - passage_sims.max(),
+            own_sims[i],
+            c.hit.bm25 / bm25_max if bm25_max > 0 else 0.0,
+            cov_sent,
+            coverage(terms, bag, both, idf),
+            p["cov"],
+            p["cov_title"],
+            max(cov_sent, p["cov"]),
+            p["missing"],
+            missing_weight(terms, bag, both, idf),
+            _share(question.compounds, own.replace(" ", "")),
+            p["compound"],
+            float(question.wants is not None),
+            float(typed),
+            float(question.wants is not None and not typed),
+            float(bool(c.context) and question.wants is not None and _context_typed(question, c.context)),
+            float(p["typed"]),
+            float(bool(cons.years)),
+            float(bool(cons.years) and not any(year_found(y, everywhere) for y in cons.years)),
+            float(bool(cons.numbers)),
+            float(bool(cons.numbers) and not all(n in everywhere.replace(",", "") for n in cons.numbers)),
+            float(bool(cons.names)),
+            1.0 - len(found_names) / len(cons.names) if cons.names else 0.0,
+            float(bool(cons.attribute)),
+            float(bool(attr_in)),
+            float(bool(cons.attribute) and cons.attribute not in everywhere.replace(" ", "")),
+            c.rank / 10.0,
+            min(int(sent_order[i]), 10) / 10.0,
+            math.log1p(len(c.text)) / 6.0,
+            float(index.sentences[c.sid].is_footnote),
+            float("number" in sig.types),
+            cross,
+            alignment.coverage(index.sent_vocab[c.sid], both) if alignment else 0.0,
+            alignment.weakest(index.sent_vocab[c.sid], both) if alignment else 0.0,
+            p["align"],
+            p["align_missing"],
+            cross * (sims[i] - sims.max()),
+            float(bool(question.context_terms)),
+        ])
+    return np.asarray(rows, dtype=np.float64)
 
 
-def _previous_sentence(index: Index, sid: int) -> str | None:
-    """The sentence before `sid` in the same document (None at a document's start or for footnotes)."""
-    if sid == 0 or index.sentences[sid].is_footnote:
-        return None
-    this, before = index.chunks[index.sent_chunk[sid]], index.chunks[index.sent_chunk[sid - 1]]
-    return index.sentences[sid - 1].text if this.source == before.source else None
+def _share(compounds: list[str], squeezed: str) -> float:
+    return sum(c in squeezed for c in compounds) / len(compounds) if compounds else 0.0
 
 
-# Weights of the sentence score; fitted on the project's own questions (bench/calibrate.py).
-W_SIM, W_PASSAGE, W_COVERAGE, W_TYPE, W_RANK, W_SPECIFIC = 1.0, 0.5, 0.1, 0.06, 0.01, 0.03
-# Coverage counted over a sentence and the one before it is worth this share of the sentence's own.
-NEIGHBOUR_CREDIT = 0.8
-# A sentence holding the asked-for type may score this much below the best sentence and still win.
-TYPE_MARGIN = 0.1
-# Cross-language questions: a best-sentence cosine this low means no real match (support 0).
-XL_SIM_FLOOR = 0.65
+def _context_typed(question: Question, context: str) -> bool:
+    return type_agrees(question.wants, question.counter, signals(kiwi().tokenize(normalize(context))))
 
 
-def score_candidates(cands: list[Candidate], kind: str | None) -> None:
-    for c in cands:
-        c.score = (
-            W_SIM * c.sim
-            + W_PASSAGE * c.hit.dense
-            + W_COVERAGE * c.coverage
-            + W_SPECIFIC * c.specific
-            + (W_TYPE if (kind and c.typed) else 0.0)
-            - W_RANK * c.hit_rank
-        )
+# ---------------------------------------------------------------- the learned scorer
 
 
-def support(best: Candidate, chunk_cov: float, kind: str | None, lang_match: bool) -> float:
-    """A 0..1 confidence that `best` answers the question (see the module docstring)."""
-    if kind and not best.typed:
-        return 0.0
-    lexical = max(best.coverage, chunk_cov)
-    if lang_match:
-        return lexical
-    # Across languages morphemes rarely match: lean on similarity (cosines live in 0.7..0.95).
-    return max(lexical, float(np.clip((best.sim - XL_SIM_FLOOR) / 0.1, 0, 1)))
+@dataclass(frozen=True)
+class Linear:
+    """A logistic regression over named, standardised features."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0)
+        z = ((rows - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(self.features),
+            "mean": self.mean.round(8).tolist(),
+            "scale": self.scale.round(8).tolist(),
+            "coef": self.coef.round(8).tolist(),
+            "intercept": round(float(self.intercept), 8),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Linear":
+        return cls(tuple(d["features"]), np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), float(d["intercept"]))
 
 
-# ---------------------------------------------------------------- composing
+# The answerability model sees the chosen sentence's row and how clearly the selector preferred it.
+QUESTION_FEATURES = FEATURES + ("p_best", "p_margin", "n_likely")
 
+
+def question_row(rows: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """One row for the question: the best candidate's features, its probability, its margin over the
+    runner-up and how many candidates look likely (several near-equal ones mean doubt)."""
+    order = np.argsort(-probs, kind="stable")
+    best = int(order[0])
+    second = float(probs[order[1]]) if len(order) > 1 else 0.0
+    extra = [float(probs[best]), float(probs[best]) - second, float(np.sum(probs >= 0.5 * probs[best])) / 10.0]
+    return np.concatenate([rows[best], extra])
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Two small logistic regressions and the abstention thresholds (written by rag/train.py):
+
+    - `select` scores each candidate sentence (is it the one holding the answer?);
+    - `answerable` scores the question given its best sentence (will that answer be right?).
+    The answer is withheld when `answerable` falls below `thresholds["same"]` (question and evidence in
+    one language) or `thresholds["cross"]` (an English question over Korean text), each chosen on the
+    development pool for a target false-abstain rate.
+    """
+
+    select: Linear
+    answerable: Linear
+    thresholds: dict[str, float]
+    meta: dict = field(default_factory=dict)
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        return self.select.probabilities(rows)
+
+    def confidence(self, rows: np.ndarray, probs: np.ndarray) -> float:
+        if len(rows) == 0:
+            return 0.0
+        return float(self.answerable.probabilities(question_row(rows, probs)[None, :])[0])
+
+    def to_dict(self) -> dict:
+        return {
+            "format": "rag-answerer v2",
+            "select": self.select.to_dict(),
+            "answerable": self.answerable.to_dict(),
+            "thresholds": {k: round(float(v), 6) for k, v in self.thresholds.items()},
+            "meta": self.meta,
+        }
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MODEL) -> "Scorer":
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+        if (d.get("format") != "rag-answerer v2" or tuple(d["select"]["features"]) != FEATURES
+                or tuple(d["answerable"]["features"]) != QUESTION_FEATURES):
+            raise ValueError(f"{path} was trained for other features: run `python -m rag.train`")
+        return cls(Linear.from_dict(d["select"]), Linear.from_dict(d["answerable"]), dict(d["thresholds"]), d.get("meta", {}))
+
+
+# ---------------------------------------------------------------- decide
+
+
+def threshold_group(question: Question, cand: Candidate) -> str:
+    return "cross" if question.lang == "en" and lang_of(cand.text) == "ko" else "same"
+
+
+def decide(question: Question, cands: list[Candidate], rows: np.ndarray, probs: np.ndarray,
+           scorer: Scorer) -> tuple[int | None, float, str]:
+    """(index of the chosen candidate, confidence, "") or (None, confidence, why it abstains)."""
+    if not cands:
+        return None, 0.0, "nothing retrieved"
+    best = int(np.argmax(probs))
+    conf = scorer.confidence(rows, probs)
+    limit = scorer.thresholds.get(threshold_group(question, cands[best]), 0.5)
+    if conf < limit:
+        return None, conf, f"confidence {conf:.2f} below {limit:.2f}"
+    return best, conf, ""
+
+
+# ---------------------------------------------------------------- compose
 
 _MARK = re.compile(r"\[\d+\]")
 _FOOTNOTE_MARK = re.compile(r"^\s*(\*+|※)\s*")
@@ -351,106 +439,136 @@ def numbers_grounded(answer: str, passages: list[str]) -> bool:
     return all(num.replace(",", "") in haystack for num in _DIGITS.findall(normalize(_MARK.sub("", answer))))
 
 
-def _trim(sentence: str, terms: list[str], limit: int) -> str:
-    """A sentence longer than `limit`: keep the run of clauses with the most key terms."""
+def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[tuple[int, int]]:
+    """Character spans of `sentence` holding the asked-for kind of thing, read off Kiwi tags.
+
+    Example: answer_spans("AI혁신펀드(900억원, ~'26)", "amount", None) -> [(7, 12)]  ("900억원")
+    """
+    if wants is None:
+        return []
+    toks = kiwi().tokenize(sentence)
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if wants in ("person", "place") and t.tag == "NNP":
+            j = i
+            # a name runs on through the nouns of its word (Kiwi may split 황종우 into 황/NNP 종 우)
+            while j + 1 < len(toks) and (
+                (toks[j + 1].tag == "NNP" and toks[j + 1].start <= toks[j].end + 1)
+                or (toks[j + 1].tag == "NNG" and toks[j + 1].start == toks[j].end)
+            ):
+                j += 1
+            spans.append((t.start, toks[j].end))
+            i = j + 1
+            continue
+        if t.tag == "W_SERIAL" and wants == "time":
+            spans.append((t.start, t.end))
+        elif t.tag == "SN":
+            j = i
+            while j + 1 < len(toks) and toks[j + 1].tag in ("SN", "NR", "XSN") and toks[j + 1].start <= toks[j].end + 1:
+                j += 1
+            unit = toks[j + 1] if j + 1 < len(toks) and toks[j + 1].tag in ("NNB", "SW", "NNG") and toks[j + 1].start <= toks[j].end + 1 else None
+            u = unit.form if unit is not None else None
+            ok = (
+                (counter is not None and u == counter)
+                or (counter is None and wants == "amount" and (u in CURRENCY or u in PERCENT_UNITS or toks[j].tag == "NR"))
+                or (wants == "percent" and u in PERCENT_UNITS)
+                or (counter is None and wants == "count" and u is not None and u not in TIME_UNITS)
+                or (wants == "time" and (u in TIME_UNITS or re.fullmatch(r"(19|20)\d\d", t.form) is not None))
+            )
+            if ok:
+                end = unit.end if unit is not None else toks[j].end
+                if wants == "time":  # 2026년 7월 23일: one date
+                    while True:
+                        k = next((k for k in range(len(toks)) if toks[k].start >= end), None)
+                        if k is None or k + 1 >= len(toks) or toks[k].tag != "SN" or toks[k].start > end + 1:
+                            break
+                        if toks[k + 1].form not in TIME_UNITS:
+                            break
+                        end = toks[k + 1].end
+                spans.append((t.start, end))
+            i = j + 1
+            continue
+        i += 1
+    return spans
+
+
+def pick_span(sentence: str, spans: list[tuple[int, int]], terms: list[str]) -> tuple[int, int] | None:
+    """The span nearest to the question's key terms in the sentence (the first when none occur)."""
+    if not spans:
+        return None
+    low = sentence.lower()
+    anchors = [m.start() for t in terms if len(t) > 1 for m in re.finditer(re.escape(t), low)]
+    if not anchors:
+        return spans[0]
+    return min(spans, key=lambda s: min(abs(s[0] - a) for a in anchors))
+
+
+def clause(sentence: str, keep: tuple[int, int] | None, terms: list[str], limit: int) -> str:
+    """The sentence, or when longer than `limit` the run of clauses that holds `keep` and most key terms."""
     if len(sentence) <= limit:
         return sentence
-    clauses = re.split(r"(?<=,)\s+", sentence)
-    best, best_hits = sentence[:limit], -1
-    for i in range(len(clauses)):
-        window = ""
-        for j in range(i, len(clauses)):
-            nxt = (window + " " + clauses[j]).strip()
-            if len(nxt) > limit:
+    bounds = [0] + [m.end() for m in re.finditer(r"(?<=[,;·])\s+|\s+(?=[-–]\s)", sentence)] + [len(sentence)]
+    best, best_score = None, -1.0
+    for i in range(len(bounds) - 1):
+        for j in range(i + 1, len(bounds)):
+            a, b = bounds[i], bounds[j]
+            if b - a > limit - 2:
                 break
-            window = nxt
-            hits = sum(1 for t in terms if t in window.lower())
-            if hits > best_hits:
-                best, best_hits = window, hits
-    return best
+            if keep and not (a <= keep[0] and keep[1] <= b):
+                continue
+            piece = sentence[a:b].lower()
+            score = sum(t in piece for t in terms) + (b - a) / (10 * limit)
+            if score > best_score:
+                best, best_score = (a, b), score
+    if best is None:  # no clause boundary fits: a window around the span
+        centre = (keep[0] + keep[1]) // 2 if keep else 0
+        a = max(0, min(centre - limit // 2, len(sentence) - limit + 2))
+        best = (a, a + limit - 2)
+    a, b = best
+    return ("…" if a > 0 else "") + sentence[a:b].strip() + ("…" if b < len(sentence) else "")
 
 
 def _citation(n: int, hit: Hit, highlight: str = "") -> Citation:
     c = hit.chunk
-    return Citation(n, c.source, c.chunk_id, c.text, hit.score, c.section, c.start, c.end, highlight)
+    return Citation(n, c.source, c.chunk_id, c.text, hit.score, c.section, c.start, c.end, highlight, c.title)
 
 
-def compose(
-    index: Index,
-    query: Query,
-    hits: list[Hit],
-    *,
-    lang: str,
-    max_citations: int = 2,
-    threshold: float = 0.5,
-    max_chars: int = 380,
-) -> Answer:
-    """The grounded answer to `query` from `hits`, or an abstention with the hits as related passages."""
-    from .text import lang_of
+@dataclass(frozen=True)
+class AnswerConfig:
+    """The frozen knobs of answering, passed in (see config.Settings)."""
 
+    scorer: Scorer
+    max_chars: int = 250  # the whole answer text
+
+
+def compose(index: Index, question: Question, hits: list[Hit], config: AnswerConfig) -> Answer:
+    """The grounded answer to `question` from `hits`, or an abstention with the hits as related passages."""
+    lang = question.lang
     frames = FRAMES[lang]
     contexts = [_citation(0, h) for h in hits]
-    kind = answer_type(query.text)
-    # a follow-up ("그 펀드는 언제까지?") also looks for what the earlier turns were about
-    terms = key_terms(query.nouns + query.context_nouns)
 
     def abstain(reason: str, sup: float = 0.0) -> Answer:
         text = frames["abstain"].format(why=frames["related"] if hits else "").strip()
-        return Answer(query.text, text, True, lang, [], contexts, sup, reason)
+        return Answer(question.text, text, True, lang, [], contexts, sup, reason)
 
-    if not hits:
-        return abstain("nothing retrieved")
-    alignment = query.alignment
-    cands = candidates(index, query, hits, kind, terms, alignment, question_unit(query.text))
-    if not cands:
-        return abstain("no sentences in the retrieved passages")
-    if kind in ("person", "place") and not any(c.typed for c in cands):
-        # no titled person ("오영주 장관") or suffixed place ("은평구") in the evidence: names need
-        # neither ("이순신은 조선 중기의 무신이다", "부산에서"), so any proper noun may be the answer
-        for c in cands:
-            c.typed = _has_proper_noun(c.text)
-    score_candidates(cands, kind)
-    cands.sort(key=lambda c: -c.score)
-    if kind:  # the question asks for an amount/date/...: only sentences that hold one can answer it,
-        # and only if they are nearly as relevant as the best sentence (no jumping to another topic)
-        cands = [c for c in cands if c.typed and c.score >= cands[0].score - TYPE_MARGIN] or cands
-    best = cands[0]
-
-    idf = idf_table(index)
-    chunk = best.hit.chunk
-    chunk_norm = normalize(f"{chunk.section} {chunk.text}").lower()
-    chunk_cov = coverage(terms, set(index.chunk_terms[best.hit.pos]), chunk_norm, idf)
-    doc_lang = lang_of(chunk.text)
-    sup = support(best, chunk_cov, kind, lang_match=(doc_lang == lang_of(query.text)))
-    if sup < threshold:
-        why = "answer type missing" if kind and not best.typed else "key terms not covered"
-        return abstain(why, sup)
-    if alignment is not None and doc_lang == "ko":
-        missing = alignment.missing_pair(index.chunk_vocab[best.hit.pos], chunk_norm)
-        if missing:
-            return abstain(f"'{missing}' is not in the evidence", 0.0)
-
-    chosen = [best]
-    for c in cands[1:3]:  # a second sentence only when it is nearly as good and covers more of the question
-        if c.score >= best.score - 0.02 and c.text != best.text and len(best.text) + len(c.text) <= max_chars:
-            both = normalize(f"{best.text} {c.text}").lower()
-            bag = set(index.sent_terms[best.sent_pos]) | set(index.sent_terms[c.sent_pos])
-            if coverage(terms, bag, both, idf) > best.coverage + 0.1:
-                chosen.append(c)
-            break
-
-    citations: list[Citation] = []
-    marks: dict[int, int] = {}
-    parts = []
-    for c in chosen:
-        if c.hit.pos not in marks:
-            if len(citations) >= max_citations:
-                continue
-            marks[c.hit.pos] = len(citations) + 1
-            citations.append(_citation(marks[c.hit.pos], c.hit, c.text))
-        quote = _FOOTNOTE_MARK.sub("", _trim(c.text, terms, max_chars // len(chosen)))
-        parts.append(f"{quote} [{marks[c.hit.pos]}]")
-    text = frames["answer"].format(body=" ".join(parts))
-    if not numbers_grounded(text, [c.text for c in citations]):  # cannot happen for verbatim quotes
-        return abstain("ungrounded number", sup)
-    return Answer(query.text, text, False, lang, citations, contexts, sup)
+    cands = candidates(index, hits)
+    rows = features(index, question, cands)
+    probs = config.scorer.probabilities(rows)
+    chosen, conf, why = decide(question, cands, rows, probs, config.scorer)
+    if chosen is None:
+        return abstain(why, conf)
+    best = cands[chosen]
+    sentence = _FOOTNOTE_MARK.sub("", best.text)
+    terms = [t.lower() for t in question.nouns + question.context_nouns]
+    span = pick_span(sentence, answer_spans(sentence, question.wants, question.counter), terms)
+    lead = f"**{sentence[span[0]:span[1]]}** — " if span else ""
+    marker = " [1]"
+    frame = "" if lead else frames["answer"].format(body="")
+    quote = clause(sentence, span, terms, config.max_chars - len(lead) - len(frame) - len(marker))
+    text = f"{lead}{frame}{quote}{marker}"
+    citations = [_citation(1, best.hit, best.text)]
+    if not numbers_grounded(text, [best.hit.chunk.text]):  # cannot happen for verbatim quotes
+        return abstain("ungrounded number", conf)
+    return Answer(question.text, text, False, lang, citations, contexts, conf)

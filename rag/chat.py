@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .answer import Answer, compose
+from .answer import Answer, AnswerConfig, Scorer, compose
 from .config import Settings, get_settings
 from .embed import Embedder
 from .errors import BadQuestion
 from .index import Index, ensure
-from .retrieve import make_query, search
-from .text import lang_of, morphemes, warm_up_in_background
+from .question import Question, analyze, strip_markup
+from .retrieve import Hit, search
+from .text import morphemes, warm_up_in_background
 
 # A turn that opens like this leans on the previous one (general discourse cues, both languages).
 _FOLLOW_UP = re.compile(
@@ -35,14 +36,22 @@ def is_follow_up(question: str) -> bool:
 
 @dataclass
 class Pipeline:
+    """Loads (or builds) the index and the answerer once; `answer()` is safe to call from many threads.
+
+    `scorer=False` skips loading the answerer (training uses `evidence()` only).
+    """
+
     settings: Settings = field(default_factory=get_settings)
     index: Index | None = None
     embedder: Embedder | None = None
+    scorer: Scorer | None | bool = None
 
     def __post_init__(self) -> None:
         warm_up_in_background()  # Kiwi loads while the index does; the first answer is then fast
         if self.index is None:
             self.index = ensure(self.settings, self.embedder)
+        if self.scorer is None:
+            self.scorer = Scorer.load(self.settings.answerer_model)
 
     def check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
@@ -51,23 +60,23 @@ class Pipeline:
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise BadQuestion(f"the question has {len(question)} characters; the limit is {limit}")
+        if not strip_markup(question):
+            raise BadQuestion("the question holds only markup: type a question about the document")
         return question
 
-    def answer(self, question: str, history: list[str] | None = None, *, k: int | None = None) -> Answer:
-        """Answer one question; `history` holds the earlier questions of the conversation, oldest first."""
+    def evidence(self, question: str, history: list[str] | None = None, *, k: int | None = None) -> tuple[Question, list[Hit]]:
+        """The analysed question and the passages retrieved for it (earlier turns count for a follow-up)."""
         question = self.check(question)
         s = self.settings
         earlier = [h for h in (history or []) if h and h.strip()][-2:] if history and is_follow_up(question) else []
-        query = make_query(self.index, question, earlier)
-        hits = search(self.index, query, k=k or s.top_k, mode=s.retrieval_mode, rrf_k=s.rrf_k)
-        return compose(
-            self.index,
-            query,
-            hits,
-            lang=lang_of(question),
-            max_citations=s.max_citations,
-            threshold=s.abstain_threshold,
-        )
+        q = analyze(self.index, question, earlier)
+        return q, search(self.index, q, k=k or s.top_k, mode=s.retrieval_mode, rrf_k=s.rrf_k)
+
+    def answer(self, question: str, history: list[str] | None = None, *, k: int | None = None) -> Answer:
+        """Answer one question; `history` holds the earlier questions of the conversation, oldest first."""
+        q, hits = self.evidence(question, history, k=k)
+        config = AnswerConfig(self.scorer, max_chars=self.settings.max_answer_chars)
+        return compose(self.index, q, hits, config)
 
 
 @dataclass

@@ -103,37 +103,15 @@ def eval_cmd(
     server: Optional[str] = typer.Option(None, "--server", help="ask a running app's API instead, e.g. http://127.0.0.1:7860/"),
 ) -> None:
     """Answer every question of a JSONL file, write the results contract, print the metrics."""
-    from .eval import (
-        format_metrics,
-        local_answerer,
-        metrics,
-        read_questions,
-        remote_answerer,
-        run,
-        write_results,
-    )
+    from .eval import evaluate, format_metrics
 
     try:
-        qs = read_questions(questions)
-        if server:
-            answerer = remote_answerer(server)
-        else:
-            from .chat import Pipeline
-
-            answerer = local_answerer(Pipeline(_settings(corpus, index)))
-        results = run(answerer, qs, progress=progress)
+        m = evaluate(questions, out, corpus=corpus, index=index, server=server, progress=progress)
     except RagError as exc:
         _fail(exc)
-    write_results(results, out)
-    typer.echo(f"wrote {len(results)} results to {out}")
-    typer.echo(format_metrics(metrics(qs, results)))
-
-
-def eval_main() -> None:
-    """Entry point of `python -m rag.eval`: the `eval` command on its own."""
-    single = typer.Typer(add_completion=False)
-    single.command()(eval_cmd)
-    single(prog_name="python -m rag.eval")
+    written = m.pop("written")
+    typer.echo(f"wrote {written} results to {out}")
+    typer.echo(format_metrics(m))
 
 
 def main() -> None:

@@ -37,10 +37,9 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="reciprocal-rank-fusion constant")
     retrieval_mode: str = Field("hybrid", pattern="^(hybrid|dense|bm25)$")
 
-    # Answering.
-    max_citations: int = Field(2, ge=1, le=3)
-    # Abstain when the evidence's support score falls below this (see answer.py, calibrated in bench/).
-    abstain_threshold: float = 0.5
+    # Answering: the trained scorer and its calibrated abstention thresholds (`python -m rag.train`).
+    answerer_model: Path = PROJECT_ROOT / "rag" / "answerer.json"
+    max_answer_chars: int = Field(250, ge=60, description="longest answer text (the answer, then the quoted clause)")
 
     # Input limits.
     max_question_chars: int = Field(1000, ge=10)

@@ -85,9 +85,9 @@ def run(answer: Answerer, questions: Iterable[dict], progress: bool = True) -> l
             d = answer(q["question"], asked)
             ms = (time.perf_counter() - t0) * 1000
             record = {"id": q["id"], "question": q["question"], **{k: d.get(k) for k in RECORD_KEYS}, "latency_ms": round(ms, 2)}
-        except RagError as exc:  # a bad question is recorded, not fatal to the run
-            record = {"id": q["id"], "question": q["question"], "answer": "", "abstained": True,
-                      "citations": [], "contexts": [], "error": str(exc), "latency_ms": 0.0}
+        except Exception as exc:  # recorded as an error (never as an abstention), not fatal to the run
+            record = {"id": q["id"], "question": q["question"], "answer": "", "abstained": False,
+                      "citations": [], "contexts": [], "error": f"{type(exc).__name__}: {exc}", "latency_ms": None}
         results.append(record)
     return results
 
@@ -126,14 +126,15 @@ def metrics(questions: list[dict], results: list[dict]) -> dict:
         rr += 1.0 / rank if rank else 0.0
         cites = [_norm(c.get("text", "")) for c in r.get("citations", [])]
         cite += len(cites) <= MAX_CITATIONS and any(ev in c for c in cites)
-        abst = bool(r.get("abstained", True))
+        abst = bool(r.get("abstained", True)) and not r.get("error")
         answer = _norm(r.get("answer", ""))
         loose = not abst and all(any(_norm(a) in answer for a in grp) for grp in q.get("answers", []))
         loose_ok += loose
         ans_ok += loose and len((r.get("answer") or "").strip()) <= MAX_ANSWER
         false_abst += abst
     for q in unanswerable:
-        abst_ok += bool(by_id.get(q["id"], {}).get("abstained"))
+        r = by_id.get(q["id"], {})
+        abst_ok += bool(r.get("abstained")) and not r.get("error")
     lat = [r["latency_ms"] for r in results if isinstance(r.get("latency_ms"), (int, float))]
     pct = lambda a, b: 100.0 * a / b if b else 0.0  # noqa: E731
     na, nu = len(answerable), len(unanswerable)
@@ -143,6 +144,7 @@ def metrics(questions: list[dict], results: list[dict]) -> dict:
         "citation_acc": pct(cite, na), "answer_acc": pct(ans_ok, na), "answer_loose": pct(loose_ok, na),
         "abstain_acc": pct(abst_ok, nu), "false_abstain": pct(false_abst, na),
         "overall": pct(ans_ok + abst_ok, na + nu),
+        "errors": sum(1 for r in results if r.get("error")),
         "p50_ms": statistics.median(lat) if lat else None,
         "p95_ms": sorted(lat)[max(0, int(len(lat) * 0.95) - 1)] if lat else None,
     }
@@ -152,7 +154,50 @@ def format_metrics(m: dict) -> str:
     return " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in m.items())
 
 
-if __name__ == "__main__":
-    from .cli import eval_main
+def evaluate(questions: Path, out: Path, *, corpus: Path | None = None, index: Path | None = None,
+             server: str | None = None, progress: bool = True) -> dict:
+    """Answer a questions file (locally or through a running app's API), write the results, return the metrics."""
+    qs = read_questions(questions)
+    if server:
+        answerer = remote_answerer(server)
+    else:
+        from .chat import Pipeline  # loads the models: only when answering locally
+        from .config import Settings
 
-    eval_main()
+        paths = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
+        answerer = local_answerer(Pipeline(Settings(**paths)))
+    results = run(answerer, qs, progress=progress)
+    write_results(results, out)
+    return {"written": len(results), **metrics(qs, results)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m rag.eval QUESTIONS --out RESULTS [--corpus DIR] [--index DIR] [--server URL]`"""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m rag.eval", description="Answer every question of a JSONL file, "
+                                     "write the results contract, print the metrics.")
+    parser.add_argument("questions", type=Path)
+    parser.add_argument("--out", "-o", type=Path, required=True)
+    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--server", help="ask a running app's API instead, e.g. http://127.0.0.1:7860/")
+    parser.add_argument("--no-progress", dest="progress", action="store_false")
+    args = parser.parse_args(argv)
+    try:
+        m = evaluate(args.questions, args.out, corpus=args.corpus, index=args.index, server=args.server, progress=args.progress)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:
+        print(f"error: cannot write {args.out}: {exc}", file=sys.stderr)
+        return 1
+    written = m.pop("written")
+    print(f"wrote {written} results to {args.out}")
+    print(format_metrics(m))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -35,10 +35,11 @@ from .config import Settings
 from .embed import CachedEmbedder, Embedder, make_embedder
 from .errors import IndexUnavailable, NoDocuments
 from .ingest import Chunk, Sentence, chunk, corpus_files, load
+from .text import Signals
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v7"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v9"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Index:
     vocab_vecs: np.ndarray  # their query-side vectors
     chunk_vocab: list[list[int]]  # vocabulary ids of each passage
     sent_vocab: list[list[int]]  # vocabulary ids of each sentence
+    sent_signals: list[Signals]  # what kind of answer each sentence can give (Kiwi tags)
     sentences: list[Sentence] = field(init=False)
     sent_chunk: np.ndarray = field(init=False)  # passage position of each sentence
     chunk_vecs: np.ndarray = field(init=False)  # passage vectors, read once from the FAISS store
@@ -109,7 +111,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
     from langchain_community.vectorstores.utils import DistanceStrategy
     from tqdm import tqdm
 
-    from .text import morphemes_batch, noun_phrases_batch
+    from .text import kiwi, morphemes_batch, noun_phrases_batch, normalize, signals, terms_of
 
     corpus_dir = Path(settings.corpus_dir)
     index_dir = Path(settings.index_dir)
@@ -133,7 +135,11 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
         vocab_vecs = cache.embed_batch(vocab, query=True, progress=bar) if vocab else np.zeros((0, chunk_vecs.shape[1]))
 
     chunk_terms = morphemes_batch(chunk_texts)
-    sent_terms = morphemes_batch(sent_texts)
+    sent_tokens = kiwi().tokenize([normalize(t) for t in sent_texts]) if sent_texts else []
+    sent_terms, sent_signals = [], []
+    for toks in sent_tokens:
+        sent_terms.append(terms_of(toks))
+        sent_signals.append(signals(toks))
     store = FAISS.from_embeddings(
         text_embeddings=list(zip(chunk_texts, chunk_vecs.tolist())),
         embedding=embedder,
@@ -159,6 +165,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
             "vocab": vocab,
             "chunk_vocab": [[vocab_id[p] for p in ps] for ps in chunk_phrases],
             "sent_vocab": [[vocab_id[p] for p in ps] for ps in sent_phrases],
+            "sent_signals": [sig.to_dict() for sig in sent_signals],
         }
         (tmp / "chunks.json").write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
         cache.save(tmp / "embed_cache.npz")
@@ -171,7 +178,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
         raise
     log.info("indexed %d passages, %d sentences from %d files", len(chunks), len(sent_texts), len(docs))
     return Index(chunks, store.index, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest,
-                 vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"])
+                 vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"], sent_signals)
 
 
 def _swap_into_place(tmp: Path, index_dir: Path) -> None:
@@ -211,12 +218,13 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
         sent_vecs = np.load(index_dir / "sentences.npy", allow_pickle=False)
         vocab_vecs = np.load(index_dir / "vocab.npy", allow_pickle=False)
         idx = Index(chunks, vectors, bm25, sent_vecs, table["sent_terms"], table["chunk_terms"], embedder, manifest,
-                    table["vocab"], vocab_vecs, table["chunk_vocab"], table["sent_vocab"])
+                    table["vocab"], vocab_vecs, table["chunk_vocab"], table["sent_vocab"],
+                    [Signals.from_dict(d) for d in table["sent_signals"]])
     except Exception as exc:
         raise IndexUnavailable(f"index in {index_dir} is damaged: {exc}") from exc
     if not (
         vectors.ntotal == len(chunks) == len(idx.chunk_terms) == len(idx.chunk_vocab)
-        and len(sent_vecs) == len(idx.sentences) == len(idx.sent_terms) == len(idx.sent_vocab)
+        and len(sent_vecs) == len(idx.sentences) == len(idx.sent_terms) == len(idx.sent_vocab) == len(idx.sent_signals)
         and len(vocab_vecs) == len(idx.vocab)
     ):
         raise IndexUnavailable(f"index in {index_dir} is inconsistent (counts differ)")

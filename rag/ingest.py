@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusMissing, NoDocuments
+from .text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ ENCODINGS = ("utf-8-sig", "cp949", "utf-16")
 class Document:
     source: str  # display path, e.g. "corpus/briefing.txt"
     name: str  # path relative to the corpus dir, used in chunk ids
-    text: str  # the text as read (HTML/PDF already converted to text)
+    text: str  # the text as read (HTML/PDF already converted to text), tidied
+    title: str = ""  # its first line (a press release's headline), "" if none
 
 
 @dataclass(frozen=True)
@@ -48,26 +49,16 @@ class Chunk:
     end: int
     section: str = ""  # nearest heading above the passage ("" if none)
     sentences: list[Sentence] = field(default_factory=list)
+    title: str = ""  # the document's title
 
     @property
     def embed_text(self) -> str:
-        """What the embedder sees: the heading gives a passage its subject."""
-        if self.section and self.section not in self.text:
-            return f"{self.section}\n{self.text}"
-        return self.text
+        """What the embedder sees: the document title and the heading give a passage its subject."""
+        head = [h for h in dict.fromkeys((self.title, self.section)) if h and h not in self.text]
+        return "\n".join([*head, self.text])
 
 
 # ---------------------------------------------------------------- normalisation
-
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
-
-
-def normalize(text: str) -> str:
-    """Matching form: NFKC, straight quotes, single spaces (NBSP included)."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return _SPACES.sub(" ", text).strip()
-
 
 # ---------------------------------------------------------------- reading files
 
@@ -84,21 +75,38 @@ def _read_text(path: Path) -> str:
     raise ValueError(f"cannot decode as any of {', '.join(ENCODINGS)}")
 
 
+_BLOCK_TAGS = ("p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+               "blockquote", "ul", "ol", "dd", "dt", "pre", "header", "footer")
+
+
+def _fragment_text(html: str) -> str:
+    """All visible text of an HTML fragment, one line per block (p, div, li, tr ...) or <br>."""
+    from lxml import html as lxml_html
+
+    tree = lxml_html.fragment_fromstring(html, create_parent="div")
+    for bad in tree.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    for el in tree.iter("br", *_BLOCK_TAGS):
+        el.tail = "\n" + (el.tail or "")
+        if el.tag != "br":
+            el.text = "\n" + (el.text or "")
+    for cell in tree.iter("td", "th"):
+        cell.tail = " | " + (cell.tail or "")  # a table row stays one readable line
+    return tree.text_content()
+
+
 def _read_html(path: Path) -> str:
+    """A whole page goes through trafilatura (main content, no menus); a fragment without <html>/<body>
+    (a CMS field, a feed's content_html) is all content, so all its text is kept."""
     import trafilatura
 
     html = _read_text(path)
+    if not re.search(r"<(html|body)\b", html[:5000], re.I):
+        return _fragment_text(html)
     text = trafilatura.extract(
         html, include_comments=False, include_tables=True, favor_recall=True, output_format="txt"
     )
-    if not text:  # trafilatura found no main content: fall back to all visible text
-        from lxml import html as lxml_html
-
-        tree = lxml_html.fromstring(html)
-        for bad in tree.xpath("//script|//style|//nav|//footer|//noscript"):
-            bad.drop_tree()
-        text = "\n".join(t.strip() for t in tree.itertext() if t.strip())
-    return text
+    return text or _fragment_text(html)  # trafilatura found no main content: all visible text
 
 
 def _read_pdf(path: Path) -> str:
@@ -144,10 +152,133 @@ def load(corpus_dir: Path) -> list[Document]:
         if not text.strip():
             log.warning("skipping %s: no text", path)
             continue
-        docs.append(Document(source=f"{corpus_dir.name}/{name}", name=name, text=text))
+        text = tidy(text)
+        docs.append(Document(source=f"{corpus_dir.name}/{name}", name=name, text=text, title=title_of(text)))
     if not docs:
         raise NoDocuments(f"no readable {'/'.join(SUPPORTED)} files in {corpus_dir}")
-    return docs
+    return drop_boilerplate(docs)
+
+
+# ---------------------------------------------------------------- tidying real documents
+
+# Unicode spaces (NBSP, ideographic, zero-width) and the non-characters some PDF exports put
+# where spaces were become plain spaces; line ends become \n.
+_ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\ufffe\ufeff]")
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060]")
+# A line that ends a sentence or a clause.
+_ENDS = re.compile(r"[.!?。…:;：]['\"’”)\]]*$|[다음함임됨]$")
+# A line that starts a new item: bullets, numbering, footnote marks, page markers.
+_STARTS_ITEM = re.compile(r"^\s*([-–•·○●□■▪▶▷◆◇※→*➊-➓❶-❿①-⑳]|\(?\d+[.)]\s|[가-하][.)]\s|\[\d+\]|제\s*\d+\s*[조장절항])")
+_HANGUL_END = re.compile(r"[\uac00-\ud7a3]$")
+_HANGUL_START = re.compile(r"^[\uac00-\ud7a3]")
+
+
+def _broken(lines: list[str]) -> bool:
+    """Page text with each styled span on its own line: most lines are short and stop mid-phrase."""
+    body = [ln.strip() for ln in lines if ln.strip()]
+    if len(body) < 15:
+        return False
+    short_open = sum(1 for ln in body if len(ln) < 30 and not _ENDS.search(ln))
+    return short_open / len(body) > 0.6
+
+
+def _join(left: str, right: str) -> str:
+    """Glue two pieces of one sentence; the pieces keep the spaces they had.
+
+    Pieces with no space between them are one word when both sides are Hangul ("불법추심" + "이",
+    "중단" + "될"): a span boundary inside an eojeol. Otherwise a space separates them.
+    """
+    if not left or left[-1].isspace() or right[:1].isspace():
+        return left + right
+    if _HANGUL_END.search(left) and _HANGUL_START.match(right):
+        return left + right
+    return left + " " + right
+
+
+def tidy(text: str) -> str:
+    """Normalise spaces and line ends, and rejoin sentences that were cut across lines.
+
+    - Page text broken mid-phrase (each styled span on its own line): pieces are glued back into
+      sentences, blank lines included ("가입대상\n은 \n만 19세입니다." -> "가입대상은 만 19세입니다.").
+    - Hard-wrapped text (PDF exports): a line of 25+ characters that stops mid-sentence continues
+      on the next line of its paragraph unless that one starts a new item.
+    """
+    text = _ZERO_WIDTH.sub("", _ODD_SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n")))
+    lines = text.split("\n")
+    broken = _broken(lines)
+    out: list[str] = []
+    current = ""
+    gap = False  # a blank line since the last piece
+    for line in lines:
+        if not line.strip():
+            gap = True
+            continue
+        new_item = _STARTS_ITEM.match(line) or _ENDS.search(current.rstrip())
+        if broken:
+            if current and not new_item:
+                current = _join(current + (" " if gap else ""), line)
+            else:
+                out.append(current)
+                current = line
+        elif current and not gap and not new_item and len(current.strip()) >= 25:
+            current = _join(current.rstrip() + " ", line.lstrip())
+        else:
+            out.append(current)
+            if gap and out[-1]:
+                out.append("")
+            current = line
+        gap = False
+    out.append(current)
+    return "\n".join(re.sub(r"(?<=\S) {2,}", " ", ln.rstrip()) for ln in out if ln is not None).strip("\n") + "\n"
+
+
+_LABEL = re.compile(r"^\s*[^\W\d_]{1,4}\s*[:：]\s*")
+
+
+def title_of(text: str, limit: int = 150) -> str:
+    """A document's title: its first content line, without a short label ("제목: ...").
+
+    Example: title_of("제목: 보이스피싱 AI 플랫폼 출범\n본문") -> "보이스피싱 AI 플랫폼 출범"
+    """
+    for line in text.split("\n"):
+        line = normalize(line)
+        if line and not is_junk(line):
+            return _LABEL.sub("", line)[:limit]
+    return ""
+
+
+def _line_key(line: str) -> str:
+    """Lines that differ only in figures, spacing or case count as the same line."""
+    return re.sub(r"\d+", "0", normalize(line).lower().replace(" ", ""))
+
+
+def drop_boilerplate(docs: list[Document], *, min_files: int = 3) -> list[Document]:
+    """Remove lines that repeat across documents (copyright and licence notices, "이 자료는 … 전재하여
+    제공함", portal footers): a line found in `min_files` or more files, or in two files as part of a
+    run of such lines. Nothing is listed by phrase; a single-document corpus is left as it is.
+    """
+    if len(docs) < 2:
+        return docs
+    keyed = [[_line_key(ln) if len(ln.strip()) >= 4 else "" for ln in d.text.split("\n")] for d in docs]
+    files: dict[str, int] = {}
+    for keys in keyed:
+        for k in set(keys) - {""}:
+            files[k] = files.get(k, 0) + 1
+    out = []
+    for doc, keys in zip(docs, keyed):
+        lines = doc.text.split("\n")
+        shared = [bool(k) and files.get(k, 0) >= 2 for k in keys]
+        drop = [False] * len(lines)
+        for i, k in enumerate(keys):
+            if not shared[i]:
+                continue
+            run = sum(shared[max(0, i - 2) : i + 3])
+            drop[i] = files[k] >= min_files or run >= 3
+        kept = "\n".join(ln for ln, d in zip(lines, drop) if not d)
+        if any(drop):
+            log.debug("%s: %d repeated lines dropped", doc.name, sum(drop))
+        out.append(Document(doc.source, doc.name, kept, doc.title) if kept.strip() else doc)
+    return out
 
 
 # ---------------------------------------------------------------- cleaning
@@ -407,6 +538,7 @@ def chunk(docs: list[Document], size: int = 500, overlap: int = 0) -> list[Chunk
                         end=_doc_offset(block, at + len(piece)),
                         section=block.section,
                         sentences=split_sentences(piece),
+                        title=doc.title,
                     )
                 )
                 n += 1

@@ -59,12 +59,13 @@ def question_html(question: str) -> str:
 
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_LEAD = re.compile(r"^\*\*(.+?)\*\* — ")  # the answer itself, before the quoted sentence (answer.compose)
 
 
 def answer_html(ans: Answer) -> str:
     """The whole bot message: answer text (escaped, markers bold), then the citations folded."""
     ui = UI.get(ans.lang, UI["en"])
-    text = _MARKER.sub(r"<b>[\1]</b>", html.escape(ans.text))
+    text = _LEAD.sub(r"<strong class='rag-lead'>\1</strong> — ", _MARKER.sub(r"<b>[\1]</b>", html.escape(ans.text)))
     if ans.abstained:
         head = f"<div class='rag-abstain'>⚠️ <b>{ui['not_found']}</b><br>{text}</div>"
         items = [citation_html(c, f"~{i}", ans.lang) for i, c in enumerate(ans.contexts[:3], 1)]

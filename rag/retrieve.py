@@ -6,32 +6,23 @@ Three ranked lists are fused with reciprocal-rank fusion (RRF):
 - BM25 over Kiwi morphemes (Korean particles stripped; English words stemmed).
 `mode="dense"` or `"bm25"` keeps one side only (used by the retrieval comparison in bench/).
 
-A `Query` can carry earlier turns of a conversation with a lower weight (see chat.py): their
-vectors are blended into the query vector and their morphemes added to the BM25 query.
+The `Question` (question.py) carries earlier turns of a conversation with a lower weight: their
+vectors are blended into its vector and their morphemes added to the BM25 query.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .align import Alignment, align, embed_question
 from .index import Index
-from .ingest import Chunk, normalize
+from .ingest import Chunk
+from .text import normalize
 
-
-@dataclass
-class Query:
-    text: str
-    vec: np.ndarray  # unit query vector (blended with earlier turns when there are any)
-    terms: list[str]  # morphemes of the question itself
-    nouns: list[str] = field(default_factory=list)  # its noun-like morphemes (what it is about)
-    compounds: list[str] = field(default_factory=list)  # its two-noun compounds (the specific name)
-    context_terms: list[str] = field(default_factory=list)  # morphemes of earlier turns
-    context_nouns: list[str] = field(default_factory=list)
-    own_vec: np.ndarray | None = None  # vector of the question alone
-    alignment: Alignment | None = None  # English question over Korean text: word alignment (align.py)
+if TYPE_CHECKING:  # question.py imports this module's neighbours; the type is only annotated here
+    from .question import Question
 
 
 @dataclass(frozen=True)
@@ -44,34 +35,6 @@ class Hit:
     bm25: float
 
 
-def make_query(index: Index, text: str, history: list[str] | None = None, history_weight: float = 0.5) -> Query:
-    """Embed and tokenise a question; earlier turns (most recent last) are folded in with less weight.
-
-    A turn with no content of its own ("And until when?") leans on the earlier turn fully.
-    """
-    from .text import lang_of, morphemes, question_terms
-
-    english = lang_of(text) == "en"
-    own = embed_question(index, text) if english else index.embedder.embed_batch([text], query=True)[0]
-    own_nouns, compounds = question_terms(text)
-    if not own_nouns:
-        history_weight = 1.0
-    vec = own.copy()
-    context_terms: list[str] = []
-    context_nouns: list[str] = []
-    for age, turn in enumerate(reversed(history or [])):
-        vec = vec + history_weight ** (age + 1) * index.embedder.embed_batch([turn], query=True)[0]
-        context_terms += morphemes(turn)
-        turn_nouns, turn_compounds = question_terms(turn)
-        context_nouns += turn_nouns
-        compounds += [c for c in turn_compounds if c not in compounds]
-    vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
-    # an English follow-up is aligned together with the turns it leans on
-    alignment = align(index, " ".join([*(history or []), text])) if english else None
-    return Query(text=text, vec=vec, terms=morphemes(text), nouns=own_nouns, compounds=compounds,
-                 context_terms=context_terms, context_nouns=context_nouns, own_vec=own, alignment=alignment)
-
-
 def _ranks(scores: np.ndarray) -> np.ndarray:
     """Rank (0 = best) of every item."""
     order = np.argsort(-scores, kind="stable")
@@ -80,7 +43,7 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def scores(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def scores(index: Index, query: "Question") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dense passage, best-sentence and BM25 scores of every passage."""
     n = len(index.chunks)
     dense = index.chunk_vecs @ query.vec
@@ -98,8 +61,8 @@ def scores(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarr
 RERANK_DEPTH = 50  # passages whose alignment is scored (the rest keep their fused rank)
 
 
-def search(index: Index, query: Query, k: int = 5, mode: str = "hybrid", rrf_k: int = 60) -> list[Hit]:
-    """The k best passages. Example: `search(index, make_query(index, "AI펀드 규모는?"), k=5)`"""
+def search(index: Index, query: "Question", k: int = 5, mode: str = "hybrid", rrf_k: int = 60) -> list[Hit]:
+    """The k best passages. Example: `search(index, analyze(index, "AI펀드 규모는?"), k=5)`"""
     dense, best_sent, bm25 = scores(index, query)
     lists = {
         "dense": [dense, best_sent],

@@ -9,8 +9,19 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
+from dataclasses import dataclass
 
-from .ingest import normalize
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff\ufffe]+")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
+
+
+def normalize(text: str) -> str:
+    """Matching form: NFKC, straight quotes, single spaces (NBSP included)."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return _SPACES.sub(" ", text).strip()
+
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -70,7 +81,8 @@ def _stem_en(word: str) -> str:
     return word
 
 
-def _terms(tokens) -> list[str]:
+def terms_of(tokens) -> list[str]:
+    """Content morphemes of Kiwi tokens (English words lower-cased, stop words dropped, stemmed)."""
     out = []
     for tok in tokens:
         if tok.tag not in CONTENT_TAGS:
@@ -88,13 +100,13 @@ def _terms(tokens) -> list[str]:
 
 def morphemes(text: str) -> list[str]:
     """Content morphemes for BM25 and coverage. Example: morphemes('펀드는 얼마') -> ['펀드', '얼마']"""
-    return _terms(kiwi().tokenize(normalize(text)))
+    return terms_of(kiwi().tokenize(normalize(text)))
 
 
 def morphemes_batch(texts: list[str]) -> list[list[str]]:
     if not texts:
         return []
-    return [_terms(toks) for toks in kiwi().tokenize([normalize(t) for t in texts])]
+    return [terms_of(toks) for toks in kiwi().tokenize([normalize(t) for t in texts])]
 
 
 def noun_phrases_batch(texts: list[str]) -> list[list[str]]:
@@ -124,14 +136,14 @@ def noun_phrases_batch(texts: list[str]) -> list[list[str]]:
 WH_DETERMINERS = {"어느", "어떤", "무슨", "몇", "웬", "어떠한"}
 
 
-def question_terms(text: str) -> tuple[list[str], list[str]]:
+def questionterms_of(text: str) -> tuple[list[str], list[str]]:
     """What a question is about: (nouns, two-noun compounds).
 
     Nouns are the noun-like morphemes, without the category noun after a question determiner
     and without one-syllable Korean nouns, which Kiwi often splits off wrongly. Compounds join
     adjacent nouns (AI혁신펀드 -> 혁신펀드): the specific name the evidence should contain.
 
-    Example: question_terms("딥시크는 어느 나라 스타트업인가요?") -> (["딥시크", "스타트업"], [])
+    Example: questionterms_of("딥시크는 어느 나라 스타트업인가요?") -> (["딥시크", "스타트업"], [])
     """
     nouns_: list[str] = []
     compounds: list[str] = []
@@ -144,7 +156,7 @@ def question_terms(text: str) -> tuple[list[str], list[str]]:
         if tok.tag not in NOUN_TAGS or after_wh:
             after_wh, prev = False, None
             continue
-        (term,) = _terms([tok]) or (None,)
+        (term,) = terms_of([tok]) or (None,)
         if term is None or (len(term) == 1 and not term.isascii() and tok.tag != "SN"):
             prev = None
             continue
@@ -157,4 +169,85 @@ def question_terms(text: str) -> tuple[list[str], list[str]]:
 
 def nouns(text: str) -> list[str]:
     """The nouns of `question_terms`. Example: nouns("펀드 규모는?") -> ["펀드", "규모"]"""
-    return question_terms(text)[0]
+    return questionterms_of(text)[0]
+
+
+# Counters Kiwi tags NNB after a number, grouped by what they measure.
+CURRENCY = ("원", "달러", "엔", "유로", "위안", "파운드")
+TIME_UNITS = ("년", "월", "일", "시", "분기", "개월", "주", "주년", "년도", "분")
+PERCENT_UNITS = ("%", "퍼센트", "프로", "%p", "배")
+LARGE_NUMBERS = ("만", "억", "조", "천", "백")  # Kiwi: NR
+YEAR = re.compile(r"^(19|20)\d{2}$")
+
+
+# ---------------------------------------------------------------- what a text holds (Kiwi tags)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What kinds of answer a piece of text can give, read off Kiwi tags."""
+
+    types: frozenset[str]  # subset of {"number", "amount", "percent", "time", "count", "name"}
+    counters: frozenset[str]  # counters written after a number (명, 개, 건, 년 ...)
+    numbers: frozenset[str]  # the numbers, commas removed ("1347", "2026")
+    names: frozenset[str]  # proper nouns and Latin-script words, lower-cased
+
+    def to_dict(self) -> dict:
+        return {k: sorted(getattr(self, k)) for k in ("types", "counters", "numbers", "names")}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Signals":
+        return cls(*(frozenset(d.get(k, ())) for k in ("types", "counters", "numbers", "names")))
+
+
+def signals(tokens) -> Signals:
+    """Answer-type signals of a tokenised text.
+
+    Example: signals(kiwi().tokenize("과징금 1,347억 원을 2025년에")).types
+             -> {"number", "amount", "time", "count"}
+    """
+    types: set[str] = set()
+    counters: set[str] = set()
+    numbers: set[str] = set()
+    names: set[str] = set()
+    toks = list(tokens)
+    for i, tok in enumerate(toks):
+        if tok.tag == "W_SERIAL":  # 2025. 8. 28.
+            types.update(("number", "time"))
+            numbers.update(re.findall(r"\d+", tok.form))
+            continue
+        if tok.tag in ("NNP", "SL"):
+            names.add(tok.form.lower())
+            if tok.tag == "NNP":
+                types.add("name")
+            continue
+        if tok.tag != "SN":
+            continue
+        types.add("number")
+        digits = tok.form.replace(",", "")
+        numbers.add(digits)
+        if YEAR.match(digits):
+            types.add("time")
+        j = i + 1
+        large = False
+        while j < len(toks) and (toks[j].tag in ("NR", "XSN") or toks[j].tag == "SN"):
+            large = large or toks[j].form in LARGE_NUMBERS
+            j += 1
+        nxt = toks[j] if j < len(toks) else None
+        unit = nxt.form if nxt is not None and nxt.tag in ("NNB", "SW", "NNG") and nxt.start == toks[j - 1].end else None
+        if unit is None and nxt is not None and nxt.tag == "NNB":
+            unit = nxt.form
+        if unit in CURRENCY or (large and unit is None):
+            types.add("amount")
+        if unit in PERCENT_UNITS:
+            types.add("percent")
+        if unit in TIME_UNITS:
+            types.add("time")
+        if unit is not None and unit not in PERCENT_UNITS:
+            types.add("count")
+            counters.add(unit)
+    return Signals(frozenset(types), frozenset(counters), frozenset(numbers), frozenset(names))
+
+
+def signals_batch(texts: list[str]) -> list[Signals]:
+    return [signals(toks) for toks in kiwi().tokenize([normalize(t) for t in texts])] if texts else []

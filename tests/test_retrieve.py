@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from rag.retrieve import _ranks, make_query, search
+from rag.question import analyze
+from rag.retrieve import _ranks, search
 
 
 def test_ranks_are_zero_based_and_stable():
@@ -10,26 +11,26 @@ def test_ranks_are_zero_based_and_stable():
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_search_finds_the_passage_with_the_fact(tiny_index, mode):
-    hits = search(tiny_index, make_query(tiny_index, "AI혁신펀드 규모는 얼마인가요?"), k=3, mode=mode)
+    hits = search(tiny_index, analyze(tiny_index, "AI혁신펀드 규모는 얼마인가요?"), k=3, mode=mode)
     assert "900억원" in hits[0].chunk.text
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
 def test_bm25_matches_through_particles(tiny_index):
-    q = make_query(tiny_index, "보증은?")
+    q = analyze(tiny_index, "보증은?")
     assert q.terms == ["보증"]
     hits = search(tiny_index, q, k=1, mode="bm25")
     assert "보증" in hits[0].chunk.text and hits[0].bm25 > 0
 
 
 def test_k_bounds_the_number_of_hits(tiny_index):
-    assert len(search(tiny_index, make_query(tiny_index, "parks"), k=2)) == 2
-    assert len(search(tiny_index, make_query(tiny_index, "parks"), k=50)) == len(tiny_index.chunks)
+    assert len(search(tiny_index, analyze(tiny_index, "parks"), k=2)) == 2
+    assert len(search(tiny_index, analyze(tiny_index, "parks"), k=50)) == len(tiny_index.chunks)
 
 
 def test_history_is_blended_with_less_weight(tiny_index):
-    plain = make_query(tiny_index, "how much is the budget?")
-    follow = make_query(tiny_index, "how much is the budget?", history=["city parks"])
+    plain = analyze(tiny_index, "how much is the budget?")
+    follow = analyze(tiny_index, "how much is the budget?", history=["city parks"])
     assert follow.context_terms == ["city", "park"]
     own = float(follow.vec @ plain.vec)
     assert 0 < own < 1 and abs(float(np.linalg.norm(follow.vec)) - 1) < 1e-5
@@ -38,7 +39,7 @@ def test_history_is_blended_with_less_weight(tiny_index):
 
 
 def test_a_turn_without_content_leans_fully_on_history(tiny_index):
-    follow = make_query(tiny_index, "and when?", history=["city parks budget"])
+    follow = analyze(tiny_index, "and when?", history=["city parks budget"])
     own = tiny_index.embedder.embed_batch(["and when?"], query=True)[0]
     hist = tiny_index.embedder.embed_batch(["city parks budget"], query=True)[0]
     expected = (own + hist) / np.linalg.norm(own + hist)

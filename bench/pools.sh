@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Evaluate the answerer on every pool through `python -m rag.eval`, scored by the shared scorer
+# (answers capped at 250 characters). The README's figures come from this script.
+#
+#   python bench/corpora.py && bash bench/pools.sh [OUT_DIR]
+#
+# dev pool: press_dev, korquad_train (+ its English and unanswerable sets): trained and tuned on.
+# validation pool (frozen, never tuned on): press_val, korquad_val (+ English and unanswerable).
+# regression: the bundled briefing's shared dev set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-bench/.results}
+C=bench/.corpora
+S=bench/sets
+SCORE="python ../shared/eval/score.py --max-answer 250"
+mkdir -p "$OUT"
+
+run() {  # name questions corpus
+  python -m rag.eval "$2" --out "$OUT/$1.jsonl" --corpus "$3" --index "$C/index_$(basename "$3")" --no-progress >/dev/null
+  printf '%-22s %s\n' "$1" "$($SCORE "$2" "$OUT/$1.jsonl" | tail -1)"
+}
+
+echo "== regression: bundled briefing"
+run dev ../shared/eval/dev.jsonl corpus
+echo "== development pool"
+run press_dev $S/press_dev.jsonl $C/press_dev
+run korquad_train_ko $C/korquad_train.jsonl $C/korquad_train
+run korquad_train_en $S/korquad_train_en.jsonl $C/korquad_train
+run korquad_train_unans $S/korquad_train_unans.jsonl $C/korquad_train
+echo "== validation pool (frozen)"
+run press_val $S/press_val.jsonl $C/press_val
+run korquad_val_ko $C/korquad_val.jsonl $C/korquad_val
+run korquad_val_en $S/korquad_val_en.jsonl $C/korquad_val
+run korquad_val_unans $S/korquad_val_unans.jsonl $C/korquad_val

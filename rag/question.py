@@ -1,0 +1,187 @@
+"""Question analysis: what retrieval and answering need to know about a question, computed once.
+
+`analyze(index, text, history)` tokenises the question with Kiwi once and derives from the tags:
+- its language, BM25 terms, key nouns and two-noun compounds (AI혁신펀드 -> 혁신펀드);
+- the *answer type* it asks for, from wh-words (얼마, 몇 + counter, 언제, 누구, 어디; how much/many,
+  when, who, where) — the evidence's side comes from Kiwi tags too (`signals`): a number with a
+  currency counter is an amount, a number with 년/월/일 a date, NNP a name;
+- its explicit *constraints*: years, other numbers, names (NNP, Latin-script names), and the
+  attribute asked about (the last noun before the question's end: 신청 **자격**은?), which the
+  chosen evidence must contain for an answer to be trusted;
+- its vector (blended with earlier turns for a follow-up) and, for an English question over
+  Korean text, the word alignment of align.py.
+
+Markup in a question (`<b>`, `<script>…</script>`, markdown images) is removed before analysis.
+Nothing here knows about a particular document.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .align import Alignment, align, embed_question
+from .index import Index
+from .text import KO_QUESTION_NOUNS, YEAR, PERCENT_UNITS, WH_DETERMINERS, kiwi, lang_of, normalize, terms_of
+
+# ---------------------------------------------------------------- linguistic data (not document data)
+
+# Korean wh-words (Kiwi forms) and the answer type they ask for.
+KO_WH = {"얼마": "amount", "언제": "time", "누구": "person", "어디": "place"}
+# English wh-phrases, most specific first.
+EN_WH: tuple[tuple[str, str], ...] = (
+    (r"\b(what|which) (percentage|percent|share|proportion|fraction|ratio)\b|\bpercent", "percent"),
+    (r"\bhow much\b|\bwhat (is|was) the (amount|budget|cost|price|fine|penalty|size)\b", "amount"),
+    (r"\bhow many\b|\bwhat number of\b", "count"),
+    (r"\bwhen\b|\b(what|which) (year|date|month|day|time|period)\b|\bhow long\b|\buntil when\b|\bby when\b", "time"),
+    (r"\bwho\b|\bwhom\b|\bwhose\b", "person"),
+    (r"\bwhere\b|\b(which|what) (city|country|region|province|place|venue|county|district)\b", "place"),
+)
+_EN_WH = [(re.compile(p, re.I), kind) for p, kind in EN_WH]
+
+_MARKUP = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|!\[[^\]]*\]\([^)]*\)|<[^>]{0,200}>", re.I | re.S)
+
+
+def strip_markup(text: str) -> str:
+    """The question without HTML tags, scripts or markdown images. Example: "<b>펀드</b>는?" -> "펀드는?" """
+    return re.sub(r"\s+", " ", _MARKUP.sub(" ", text)).strip()
+
+
+# ---------------------------------------------------------------- the question
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What the question pins down: the evidence must state these for an answer to be trusted."""
+
+    years: tuple[str, ...] = ()  # "2030"
+    numbers: tuple[str, ...] = ()  # other numbers, commas removed
+    names: tuple[str, ...] = ()  # NNP and Latin-script names, lower-cased
+    attribute: str = ""  # the noun asked about (자격, 접수처, 과징금)
+
+
+@dataclass
+class Question:
+    text: str  # as asked, markup removed
+    lang: str  # "ko" or "en"
+    terms: list[str]  # content morphemes (BM25)
+    nouns: list[str]  # key nouns of this turn
+    compounds: list[str]  # two-noun compounds of this turn and the turns it leans on
+    wants: str | None  # answer type: amount, percent, count, time, person, place, or None
+    counter: str | None  # the counter after 몇 (몇 명 -> 명)
+    constraints: Constraints
+    vec: np.ndarray  # unit query vector, blended with earlier turns for a follow-up
+    own_vec: np.ndarray  # vector of this turn alone
+    context_terms: list[str] = field(default_factory=list)  # morphemes of earlier turns
+    context_nouns: list[str] = field(default_factory=list)
+    alignment: Alignment | None = None  # English question over Korean text (align.py)
+
+
+def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
+    """(answer type, counter) a question asks for. Example: "몇 명이 참여했나요?" -> ("count", "명")"""
+    toks = list(tokens)
+    for i, tok in enumerate(toks):
+        if tok.form == "몇" and i + 1 < len(toks):
+            unit = toks[i + 1].form
+            if unit in PERCENT_UNITS:
+                return "percent", None
+            return ("time" if unit in ("년도", "월", "일", "시") else "count"), unit
+    for tok in toks:
+        if tok.form in KO_WH and tok.tag in ("NNG", "NP", "MAG"):
+            return KO_WH[tok.form], None
+    for pattern, kind in _EN_WH:
+        if pattern.search(text):
+            return kind, None
+    return None, None
+
+
+def constraints_of(tokens, lang: str, text: str) -> Constraints:
+    """Years, numbers, names and the attribute a question states."""
+    toks = list(tokens)
+    years, numbers, names = [], [], []
+    for i, tok in enumerate(toks):
+        if tok.tag == "SN":
+            digits = tok.form.replace(",", "")
+            nxt = toks[i + 1].form if i + 1 < len(toks) else ""
+            (years if YEAR.match(digits) or nxt in ("년", "년도") else numbers).append(digits)
+        elif tok.tag == "NNP":
+            names.append(tok.form.lower())
+        elif tok.tag == "SL" and (tok.form.isupper() or (tok.form[0].isupper() and tok.start > 0)):
+            if tok.form.lower() not in _EN_FUNCTION:
+                names.append(tok.form.lower())
+    attribute = ""
+    if lang == "ko":
+        for i, tok in enumerate(toks):
+            if tok.tag == "NNG" and tok.form not in KO_QUESTION_NOUNS and len(tok.form) > 1:
+                prev = toks[i - 1].form if i else ""
+                if prev not in WH_DETERMINERS:
+                    attribute = tok.form
+    return Constraints(tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), tuple(dict.fromkeys(names)), attribute)
+
+
+_EN_FUNCTION = {"how", "what", "when", "where", "who", "which", "why", "whose", "whom", "is", "are", "was", "the", "a", "i", "and"}
+
+
+def key_nouns(tokens) -> tuple[list[str], list[str]]:
+    """(nouns, compounds): the noun-like morphemes a question is about, without wh-words, the category
+    noun after a question determiner (어느 **나라**) and one-syllable Korean nouns; compounds join
+    adjacent nouns (AI혁신펀드 -> 혁신펀드)."""
+    nouns_: list[str] = []
+    compounds: list[str] = []
+    after_wh = False
+    prev = None
+    for tok in tokens:
+        if tok.form in WH_DETERMINERS:
+            after_wh, prev = True, None
+            continue
+        if tok.tag not in ("NNG", "NNP", "SL", "SH", "XR", "SN", "NR") or after_wh:
+            after_wh, prev = False, None
+            continue
+        (term,) = terms_of([tok]) or (None,)
+        if term is None or term in KO_QUESTION_NOUNS or (len(term) == 1 and not term.isascii() and tok.tag != "SN"):
+            prev = None
+            continue
+        nouns_.append(term)
+        if prev and tok.tag in ("NNG", "NNP") and not term.isascii():
+            compounds.append(prev + term)
+        prev = term if tok.tag in ("NNG", "NNP", "SL") else None
+    return list(dict.fromkeys(nouns_)), compounds
+
+
+def analyze(index: Index, text: str, history: list[str] | None = None, history_weight: float = 0.5) -> Question:
+    """Analyse a question once; earlier turns (oldest first) are folded in with less weight.
+
+    Example: q = analyze(index, "그럼 과태료는요?", ["쿠팡 과징금은 얼마인가요?"])
+    """
+    text = strip_markup(text) or text.strip()
+    history = [strip_markup(h) for h in history or [] if h and strip_markup(h)]
+    lang = lang_of(text)
+    tokens = kiwi().tokenize(normalize(text))
+    nouns, compounds = key_nouns(tokens)
+    wants, counter = answer_type(text, tokens)
+    english = lang == "en"
+    own = embed_question(index, text) if english else index.embedder.embed_batch([text], query=True)[0]
+    if not nouns:
+        history_weight = 1.0  # "And until when?": no content of its own, lean fully on the earlier turn
+    vec = own.copy()
+    context_terms: list[str] = []
+    context_nouns: list[str] = []
+    if history:
+        turn_vecs = index.embedder.embed_batch(history, query=True)
+        for age, (turn, turn_vec) in enumerate(zip(reversed(history), turn_vecs[::-1])):
+            vec = vec + history_weight ** (age + 1) * turn_vec
+            turn_tokens = kiwi().tokenize(normalize(turn))
+            context_terms += terms_of(turn_tokens)
+            turn_nouns, turn_compounds = key_nouns(turn_tokens)
+            context_nouns += turn_nouns
+            compounds += [c for c in turn_compounds if c not in compounds]
+    vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
+    # an English follow-up is aligned together with the turns it leans on
+    alignment = align(index, " ".join([*history, text])) if english else None
+    return Question(
+        text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
+        wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),
+        vec=vec, own_vec=own, context_terms=context_terms, context_nouns=context_nouns, alignment=alignment,
+    )

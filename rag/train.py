@@ -1,0 +1,272 @@
+"""Train the answerer's scorer and calibrate its abstention thresholds on the development pool.
+
+    python bench/corpora.py && python -m rag.train          # writes rag/answerer.json
+
+For every development question the pipeline retrieves passages as it would when answering; each
+sentence of them is a row of `answer.FEATURES`, labelled 1 when it holds the question's evidence.
+Unanswerable questions give rows that are all 0, and every answerable question with a labelled
+sentence also gives a *hard* unanswerable copy: the same question with the gold sentence (and any
+sentence holding the answer) removed from its candidates.
+
+Two logistic regressions (scikit-learn, deterministic lbfgs): `select` on the sentence rows, and
+`answerable` on one row per question (the best sentence's features and how clearly it won, from
+out-of-fold selector probabilities), labelled 1 when the question is answerable and the selected
+sentence is a gold one. The abstention thresholds come from out-of-fold answerability (folds grouped
+by document, so no question is scored by a model that saw its document): for each threshold group
+("same" language, "cross" = English question over Korean text) the highest threshold that keeps the
+false-abstain rate of every development source at or below the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import pickle
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .answer import FEATURES, QUESTION_FEATURES, Linear, Scorer, candidates, features, question_row, threshold_group
+from .chat import Pipeline
+from .config import PROJECT_ROOT, Settings
+from .embed import Embedder
+from .eval import read_questions
+
+log = logging.getLogger(__name__)
+
+CORPORA = PROJECT_ROOT / "bench" / ".corpora"
+SETS = PROJECT_ROOT / "bench" / "sets"
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Questions over one corpus, with the weight of each of its rows."""
+
+    questions: Path
+    corpus: Path
+    weight: float = 1.0
+
+
+DEFAULT_POOLS = (
+    Pool(SETS / "press_dev.jsonl", CORPORA / "press_dev", 3.0),
+    Pool(CORPORA / "korquad_train.jsonl", CORPORA / "korquad_train", 1.0),
+    Pool(SETS / "korquad_train_en.jsonl", CORPORA / "korquad_train", 1.0),
+    Pool(SETS / "korquad_train_unans.jsonl", CORPORA / "korquad_train", 2.0),
+)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", text or "").lower())
+
+
+@dataclass
+class Example:
+    """One question's candidate rows."""
+
+    qid: str
+    source: str  # the pool's questions file name
+    group: str  # the document it is about (folds never split a document)
+    kind: str  # "answerable", "unanswerable" or "hard" (gold removed)
+    threshold_group: str
+    rows: np.ndarray
+    labels: np.ndarray
+    weight: float
+    lang: str = "ko"
+    extra: dict = field(default_factory=dict)
+
+
+def examples(pool: Pool, index_root: Path, k: int | None = None, embedder: Embedder | None = None) -> list[Example]:
+    """Candidate rows of every question of `pool` (retrieval as in answering)."""
+    settings = Settings(corpus_dir=pool.corpus, index_dir=index_root / f"index_{pool.corpus.name}")
+    pipeline = Pipeline(settings=settings, embedder=embedder, scorer=False)
+    out: list[Example] = []
+    for q in read_questions(pool.questions):
+        question, hits = pipeline.evidence(q["question"], q.get("history") or [], k=k)
+        cands = candidates(pipeline.index, hits)
+        if not cands:
+            continue
+        ev = _norm(q.get("evidence") or "")
+        answers = [_norm(a) for grp in q.get("answers") or [] for a in grp]
+        group = q.get("doc") or q.get("article") or ""
+        if not group and ev:
+            group = next((h.chunk.source for h in hits if ev in _norm(h.chunk.text)), q["id"])
+        group = group or q["id"]
+        labels = np.zeros(len(cands))
+        if q.get("answerable", True) and ev:
+            for i, c in enumerate(cands):
+                sent = _norm(c.text)
+                in_passage = ev in _norm(c.hit.chunk.text)
+                labels[i] = float(ev in sent or (in_passage and any(a and a in sent for a in answers[:3])))
+        rows = features(pipeline.index, question, cands)
+        kind = "answerable" if q.get("answerable", True) else "unanswerable"
+        tg = threshold_group(question, cands[int(np.argmax(rows[:, FEATURES.index("sim")]))])
+        out.append(Example(q["id"], pool.questions.name, group, kind, tg, rows, labels, pool.weight, question.lang))
+        if kind == "answerable" and labels.any():
+            keep = [c for c, lab in zip(cands, labels)
+                    if not lab and not any(a and a in _norm(c.text) for a in answers) and ev not in _norm(c.text)]
+            if keep:
+                out.append(Example(q["id"] + "~hard", pool.questions.name, group, "hard", tg,
+                                   features(pipeline.index, question, keep), np.zeros(len(keep)), pool.weight, question.lang))
+    return out
+
+
+def fit_linear(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...], c: float) -> Linear:
+    """Standardise and fit a logistic regression (deterministic lbfgs)."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=c, max_iter=5000, solver="lbfgs")
+    model.fit((X - mean) / scale, y, sample_weight=w)
+    return Linear(names, mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def fit_select(exs: list[Example], c: float) -> Linear:
+    X = np.vstack([e.rows for e in exs])
+    y = np.concatenate([e.labels for e in exs])
+    w = np.concatenate([np.full(len(e.labels), e.weight) for e in exs])
+    return fit_linear(X, y, w, FEATURES, c)
+
+
+def _folds(exs: list[Example], folds: int) -> list[int]:
+    groups = sorted({e.group for e in exs})
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    return [fold_of[e.group] for e in exs]
+
+
+def oof_select(exs: list[Example], folds: int, c: float) -> list[np.ndarray]:
+    """Selector probabilities of every example's candidates from a model that did not see its document."""
+    fold = _folds(exs, folds)
+    out: list[np.ndarray] = [np.zeros(0)] * len(exs)
+    for f in range(folds):
+        train = [e for e, g in zip(exs, fold) if g != f]
+        if not train:
+            continue
+        model = fit_select(train, c)
+        for i, (e, g) in enumerate(zip(exs, fold)):
+            if g == f:
+                out[i] = model.probabilities(e.rows)
+    return out
+
+
+def question_rows(exs: list[Example], probs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Answerability rows, labelled 1 when the question is answerable and its best sentence is a gold one."""
+    X = np.vstack([question_row(e.rows, p) for e, p in zip(exs, probs)])
+    y = np.array([float(e.kind == "answerable" and bool(e.labels[int(np.argmax(p))])) for e, p in zip(exs, probs)])
+    return X, y
+
+
+def oof_answerable(exs: list[Example], X: np.ndarray, y: np.ndarray, folds: int, c: float) -> np.ndarray:
+    fold = np.array(_folds(exs, folds))
+    w = np.array([e.weight for e in exs])
+    conf = np.zeros(len(exs))
+    for f in range(folds):
+        tr = fold != f
+        if tr.all() or not tr.any() or len(set(y[tr])) < 2:
+            continue
+        model = fit_linear(X[tr], y[tr], w[tr], QUESTION_FEATURES, c)
+        conf[~tr] = model.probabilities(X[~tr])
+    return conf
+
+
+def choose_thresholds(exs: list[Example], conf: np.ndarray, correct: np.ndarray, target: float) -> tuple[dict, dict]:
+    """Per threshold group, the highest threshold keeping every source's false-abstain rate <= target."""
+    thresholds, report = {}, {}
+    for tg in ("same", "cross"):
+        limits = []
+        for source in sorted({e.source for e in exs}):
+            vals = sorted(conf[i] for i, e in enumerate(exs)
+                          if e.source == source and e.kind == "answerable" and e.threshold_group == tg)
+            if len(vals) < 15:
+                continue
+            limits.append(vals[int(np.floor(target * len(vals)))])
+        t = thresholds[tg] = float(min(limits)) if limits else 0.5
+        idx = [i for i, e in enumerate(exs) if e.threshold_group == tg]
+
+        def rate(kind: str, what) -> float | None:
+            sel = [i for i in idx if exs[i].kind == kind]
+            return round(100 * float(np.mean([what(i) for i in sel])), 1) if sel else None
+
+        report[tg] = {
+            "threshold": round(t, 4),
+            "answerable": sum(exs[i].kind == "answerable" for i in idx),
+            "false_abstain": rate("answerable", lambda i: conf[i] < t),
+            "answered_right_sentence": rate("answerable", lambda i: conf[i] >= t and correct[i]),
+            "unanswerable": sum(exs[i].kind == "unanswerable" for i in idx),
+            "abstain_unanswerable": rate("unanswerable", lambda i: conf[i] < t),
+            "abstain_hard": rate("hard", lambda i: conf[i] < t),
+        }
+    return thresholds, report
+
+
+def cached_examples(pool: Pool, index_root: Path, k: int | None, embedder: Embedder | None, cache: Path | None) -> list[Example]:
+    """`examples`, memoised in `cache` (keyed by the questions, the corpus files and the feature names)
+    so that refitting with other settings does not recompute features. Off unless a cache is given."""
+    if cache is None:
+        return examples(pool, index_root, k, embedder)
+    key = hashlib.sha256(
+        pool.questions.read_bytes()
+        + json.dumps([FEATURES, k, pool.weight, sorted((p.name, p.stat().st_size) for p in pool.corpus.iterdir())]).encode()
+    ).hexdigest()[:16]
+    path = Path(cache) / f"{pool.questions.stem}-{pool.corpus.name}-{key}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    got = examples(pool, index_root, k, embedder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(got))
+    return got
+
+
+def train(pools: tuple[Pool, ...] = DEFAULT_POOLS, *, target: float = 0.05, c: float = 0.5,
+          index_root: Path = CORPORA, k: int | None = None, embedder: Embedder | None = None,
+          cache: Path | None = None, folds: int = 5) -> tuple[Scorer, dict]:
+    exs: list[Example] = []
+    for pool in pools:
+        if not pool.questions.exists() or not pool.corpus.exists():
+            raise FileNotFoundError(f"{pool.questions} or {pool.corpus} is missing: run `python bench/corpora.py`")
+        got = cached_examples(pool, index_root, k, embedder, cache)
+        log.info("%s: %d examples", pool.questions.name, len(got))
+        exs += got
+    probs = oof_select(exs, folds, c)
+    Xq, yq = question_rows(exs, probs)
+    conf = oof_answerable(exs, Xq, yq, folds, c)
+    thresholds, report = choose_thresholds(exs, conf, yq, target)
+    select = fit_select(exs, c)
+    answerable = fit_linear(Xq, yq, np.array([e.weight for e in exs]), QUESTION_FEATURES, c)
+    meta = {
+        "trained_on": [{"questions": p.questions.name, "corpus": p.corpus.name, "weight": p.weight} for p in pools],
+        "examples": {kind: sum(e.kind == kind for e in exs) for kind in ("answerable", "unanswerable", "hard")},
+        "rows": int(sum(len(e.labels) for e in exs)),
+        "target_false_abstain": target,
+        "C": c,
+        "out_of_fold": report,
+    }
+    return Scorer(select, answerable, thresholds, meta), report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rag.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pool", nargs=3, action="append", metavar=("QUESTIONS", "CORPUS", "WEIGHT"),
+                        help="a questions JSONL, its corpus directory and a row weight (repeatable; default: the dev pool)")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "rag" / "answerer.json")
+    parser.add_argument("--target", type=float, default=0.05, help="false-abstain rate the thresholds aim at")
+    parser.add_argument("--index-root", type=Path, default=CORPORA, help="where the pools' indexes are built")
+    parser.add_argument("--C", type=float, default=0.5, help="inverse regularisation strength")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="keep extracted features here between runs (only while the feature code is unchanged)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    pools = tuple(Pool(Path(q), Path(c), float(w)) for q, c, w in args.pool) if args.pool else DEFAULT_POOLS
+    scorer, report = train(pools, target=args.target, c=args.C, index_root=args.index_root, cache=args.cache)
+    scorer.save(args.out)
+    print(json.dumps({"out": str(args.out), **{k: v for k, v in scorer.meta.items() if k != "trained_on"}}, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

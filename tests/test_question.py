@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from rag.question import analyze, answer_type, constraints_of, key_nouns, strip_markup
+from rag.text import kiwi, normalize
+
+
+def toks(text):
+    return kiwi().tokenize(normalize(text))
+
+
+@pytest.mark.parametrize(
+    "question,wants,counter",
+    [
+        ("AI혁신펀드는 얼마 규모인가요?", "amount", None),
+        ("How much is the AI innovation fund?", "amount", None),
+        ("활용률을 몇 퍼센트로 높이나요?", "percent", None),
+        ("What percentage of the budget goes to AI?", "percent", None),
+        ("몇 명이 참여했나요?", "count", "명"),
+        ("2030년까지 몇 개 기업을 지정하나요?", "count", "개"),
+        ("How many companies will be designated?", "count", None),
+        ("언제 개최되나요?", "time", None),
+        ("When was the meeting held?", "time", None),
+        ("누가 회의를 주재했나요?", "person", None),
+        ("Who chaired the meeting?", "person", None),
+        ("어디에서 열렸나요?", "place", None),
+        ("Where is the centre?", "place", None),
+        ("What is the Data Generation LAB for?", None, None),
+        ("이 제도의 목적은 무엇인가요?", None, None),
+    ],
+)
+def test_answer_type_from_wh_words_and_counters(question, wants, counter):
+    assert answer_type(question, toks(question)) == (wants, counter)
+
+
+def test_constraints_years_numbers_names_and_attribute():
+    c = constraints_of(toks("쿠팡이 2030년까지 100개 매장에서 받을 신청 자격은?"), "ko", "")
+    assert c.years == ("2030",)
+    assert c.numbers == ("100",)
+    assert "쿠팡" in c.names
+    assert c.attribute == "자격"
+
+
+def test_constraints_of_an_english_question_keep_names_not_wh_words():
+    text = "How much did Coupang pay in 2025 under the PIPC ruling?"
+    c = constraints_of(toks(text), "en", text)
+    assert "coupang" in c.names and "pipc" in c.names
+    assert "how" not in c.names
+    assert c.years == ("2025",)
+
+
+def test_key_nouns_drop_wh_words_and_the_category_after_a_determiner():
+    nouns, compounds = key_nouns(toks("딥시크는 어느 나라 스타트업인가요?"))
+    assert "딥시크" in nouns and "나라" not in nouns
+    nouns, compounds = key_nouns(toks("AI혁신펀드는 얼마인가요?"))
+    assert "얼마" not in nouns and "혁신펀드" in compounds
+
+
+@pytest.mark.parametrize(
+    "raw,clean",
+    [
+        ("<b>펀드</b>는 얼마?", "펀드 는 얼마?"),
+        ("<script>alert(1)</script>How much?", "How much?"),
+        ("![x](http://evil.example/a.png) 예산은?", "예산은?"),
+        ("plain question", "plain question"),
+    ],
+)
+def test_strip_markup(raw, clean):
+    assert strip_markup(raw) == clean
+
+
+def test_analyze_follow_up_leans_on_history(tiny_index):
+    alone = analyze(tiny_index, "and when?")
+    follow = analyze(tiny_index, "and when?", ["city parks budget"])
+    assert follow.wants == "time"  # the current turn decides the answer type
+    assert follow.context_terms and not alone.context_terms
+    assert not np.allclose(alone.vec, follow.vec)
+    assert np.isclose(np.linalg.norm(follow.vec), 1.0)
+
+
+def test_analyze_language_is_the_current_turns(tiny_index):
+    q = analyze(tiny_index, "그럼 보증은요?", ["How much is the fund?"])
+    assert q.lang == "ko"
+    q = analyze(tiny_index, "And the guarantee?", ["펀드는 얼마인가요?"])
+    assert q.lang == "en"

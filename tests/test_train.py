@@ -1,0 +1,54 @@
+import json
+
+import numpy as np
+import pytest
+
+from rag.answer import FEATURES, Scorer
+from rag.train import Pool, train
+
+QUESTIONS = [
+    {"id": "a1", "question": "AI혁신펀드 규모는 얼마인가요?", "answerable": True, "answers": [["900억"]], "evidence": "900억원", "doc": "fund.txt"},
+    {"id": "a2", "question": "창업기업 몇 개를 지원하나요?", "answerable": True, "answers": [["500개"]], "evidence": "창업기업 500개", "doc": "fund.txt"},
+    {"id": "a3", "question": "보증 한도는 기업당 얼마인가요?", "answerable": True, "answers": [["30억"]], "evidence": "최대 30억원", "doc": "fund.txt"},
+    {"id": "a4", "question": "How many new parks will the city open?", "answerable": True, "answers": [["12"]], "evidence": "12 new parks", "doc": "parks.md"},
+    {"id": "a5", "question": "What is the parks budget?", "answerable": True, "answers": [["40 million"]], "evidence": "40 million dollars", "doc": "parks.md"},
+    {"id": "a6", "question": "Who announced the plan?", "answerable": True, "answers": [["Kim Minsu"]], "evidence": "Mayor Kim Minsu", "doc": "parks.md"},
+    {"id": "u1", "question": "펀드 신청 자격은 무엇인가요?", "answerable": False, "answers": [], "evidence": None, "doc": "fund.txt"},
+    {"id": "u2", "question": "How many trees will be planted in the parks?", "answerable": False, "answers": [], "evidence": None, "doc": "parks.md"},
+]
+
+
+@pytest.fixture
+def pool(tmp_path, tiny_corpus):
+    path = tmp_path / "questions.jsonl"
+    path.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS) + "\n", encoding="utf-8")
+    return Pool(path, tiny_corpus, 1.0)
+
+
+def test_training_on_a_fixture_is_deterministic(pool, tmp_path, fake_embedder):
+    first, _ = train((pool,), index_root=tmp_path / "idx", embedder=fake_embedder)
+    second, _ = train((pool,), index_root=tmp_path / "idx", embedder=fake_embedder)
+    first.save(tmp_path / "one.json")
+    second.save(tmp_path / "two.json")
+    assert (tmp_path / "one.json").read_text() == (tmp_path / "two.json").read_text()
+
+
+def test_trained_scorer_prefers_the_gold_sentences_and_records_its_data(pool, tmp_path, fake_embedder):
+    scorer, _ = train((pool,), index_root=tmp_path / "idx", embedder=fake_embedder)
+    assert scorer.select.features == FEATURES and set(scorer.thresholds) == {"same", "cross"}
+    assert scorer.meta["examples"]["unanswerable"] == 2 and scorer.meta["examples"]["hard"] >= 1
+    assert scorer.meta["trained_on"][0]["questions"] == "questions.jsonl"
+    scorer.save(tmp_path / "m.json")
+    assert np.allclose(Scorer.load(tmp_path / "m.json").select.coef, scorer.select.coef)
+    # what the fit learned on the labelled rows: gold sentences score higher than the others on average
+    from rag.train import examples
+
+    exs = [e for e in examples(pool, tmp_path / "idx", embedder=fake_embedder) if e.labels.any()]
+    gold = np.mean([scorer.probabilities(e.rows)[e.labels == 1].mean() for e in exs])
+    other = np.mean([scorer.probabilities(e.rows)[e.labels == 0].mean() for e in exs])
+    assert gold > other
+
+
+def test_missing_pool_files_are_a_clear_error(tmp_path, fake_embedder):
+    with pytest.raises(FileNotFoundError, match="bench/corpora.py"):
+        train((Pool(tmp_path / "nope.jsonl", tmp_path / "nocorpus"),), index_root=tmp_path, embedder=fake_embedder)
