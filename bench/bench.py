@@ -22,7 +22,8 @@ from rag.chat import Pipeline  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.eval import _norm, read_questions  # noqa: E402
 from rag.index import ensure  # noqa: E402
-from rag.retrieve import make_query, search  # noqa: E402
+from rag.question import analyze  # noqa: E402
+from rag.retrieve import search  # noqa: E402
 
 DEFAULT_SETS = [ROOT.parent / "shared" / "eval" / "dev.jsonl"] + [ROOT / "bench" / f"questions_{n}.jsonl" for n in ("own", "blind_en", "blind_ko")]
 
@@ -75,7 +76,7 @@ def main(paths: list[Path]) -> None:
             for mode in ("dense", "bm25", "hybrid"):
                 hits = {1: 0, 3: 0, 5: 0}
                 for q in qs:
-                    query = make_query(pipeline.index, q["question"], q.get("history"))
+                    query = analyze(pipeline.index, q["question"], q.get("history") or [])
                     ranked = [_norm(h.chunk.text) for h in search(pipeline.index, query, k=5, mode=mode)]
                     ev = _norm(q["evidence"])
                     for k in hits:

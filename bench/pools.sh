@@ -12,12 +12,11 @@ cd "$(dirname "$0")/.."
 OUT=${1:-bench/.results}
 C=bench/.corpora
 S=bench/sets
-SCORE="python ../shared/eval/score.py --max-answer 250"
 mkdir -p "$OUT"
 
 run() {  # name questions corpus
   python -m rag.eval "$2" --out "$OUT/$1.jsonl" --corpus "$3" --index "$C/index_$(basename "$3")" --no-progress >/dev/null
-  printf '%-22s %s\n' "$1" "$($SCORE "$2" "$OUT/$1.jsonl" | tail -1)"
+  printf "%-22s %s\n" "$1" "$(python ../shared/eval/score.py "$2" "$OUT/$1.jsonl" --max-answer 250 | tail -1)"
 }
 
 echo "== regression: bundled briefing"

@@ -196,6 +196,17 @@ FEATURES = (
     "cross_language", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
     "follow_up",
 )
+# Listwise signals: how a sentence compares with the best other candidate of the same question.
+GAP_FEATURES = ("own_sim", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence",
+                "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest")
+FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
+_GAP_COLUMNS = [FEATURES.index(f) for f in GAP_FEATURES]
+
+
+def with_gaps(rows: np.ndarray) -> np.ndarray:
+    """Append, for each GAP_FEATURES column, the value minus the column's best among the candidates."""
+    part = rows[:, _GAP_COLUMNS]
+    return np.hstack([rows, part - part.max(axis=0)])
 
 
 def type_agrees(wants: str | None, counter: str | None, sig) -> bool:
@@ -303,7 +314,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             cross * (sims[i] - sims.max()),
             float(bool(question.context_terms)),
         ])
-    return np.asarray(rows, dtype=np.float64)
+    return with_gaps(np.asarray(rows, dtype=np.float64))
 
 
 def _share(compounds: list[str], squeezed: str) -> float:

@@ -39,7 +39,7 @@ from .text import Signals
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v9"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v10"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass
@@ -124,14 +124,16 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
     cache = CachedEmbedder(embedder, CachedEmbedder.load_cache(index_dir / "embed_cache.npz"))
     chunk_texts = [c.embed_text for c in chunks]
     sent_texts = [s.text for c in chunks for s in c.sentences]
+    # a footnote is embedded with the sentence it annotates: alone it has figures but no subject
+    sent_embed_texts = [f"{s.context} {s.text}" if s.is_footnote and s.context else s.text for c in chunks for s in c.sentences]
     chunk_phrases = noun_phrases_batch(chunk_texts)
     sent_phrases = noun_phrases_batch(sent_texts)
     vocab = sorted({p for ps in chunk_phrases + sent_phrases for p in ps})
     vocab_id = {p: i for i, p in enumerate(vocab)}
-    todo = cache.count_missing(chunk_texts + sent_texts) + cache.count_missing(vocab, query=True)
+    todo = cache.count_missing(chunk_texts + sent_embed_texts) + cache.count_missing(vocab, query=True)
     with tqdm(total=todo, desc="embedding passages", unit="text", disable=not progress or todo == 0) as bar:
         chunk_vecs = cache.embed_batch(chunk_texts, progress=bar)
-        sent_vecs = cache.embed_batch(sent_texts, progress=bar)
+        sent_vecs = cache.embed_batch(sent_embed_texts, progress=bar)
         vocab_vecs = cache.embed_batch(vocab, query=True, progress=bar) if vocab else np.zeros((0, chunk_vecs.shape[1]))
 
     chunk_terms = morphemes_batch(chunk_texts)

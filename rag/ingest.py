@@ -229,7 +229,7 @@ def tidy(text: str) -> str:
             current = line
         gap = False
     out.append(current)
-    return "\n".join(re.sub(r"(?<=\S) {2,}", " ", ln.rstrip()) for ln in out if ln is not None).strip("\n") + "\n"
+    return "\n".join(re.sub(r"(?<=\S) {2,}", " ", ln.rstrip()) for ln in out).strip("\n")
 
 
 _LABEL = re.compile(r"^\s*[^\W\d_]{1,4}\s*[:：]\s*")

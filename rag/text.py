@@ -136,40 +136,6 @@ def noun_phrases_batch(texts: list[str]) -> list[list[str]]:
 WH_DETERMINERS = {"어느", "어떤", "무슨", "몇", "웬", "어떠한"}
 
 
-def questionterms_of(text: str) -> tuple[list[str], list[str]]:
-    """What a question is about: (nouns, two-noun compounds).
-
-    Nouns are the noun-like morphemes, without the category noun after a question determiner
-    and without one-syllable Korean nouns, which Kiwi often splits off wrongly. Compounds join
-    adjacent nouns (AI혁신펀드 -> 혁신펀드): the specific name the evidence should contain.
-
-    Example: questionterms_of("딥시크는 어느 나라 스타트업인가요?") -> (["딥시크", "스타트업"], [])
-    """
-    nouns_: list[str] = []
-    compounds: list[str] = []
-    after_wh = False
-    prev = None
-    for tok in kiwi().tokenize(normalize(text)):
-        if tok.form in WH_DETERMINERS:
-            after_wh, prev = True, None
-            continue
-        if tok.tag not in NOUN_TAGS or after_wh:
-            after_wh, prev = False, None
-            continue
-        (term,) = terms_of([tok]) or (None,)
-        if term is None or (len(term) == 1 and not term.isascii() and tok.tag != "SN"):
-            prev = None
-            continue
-        nouns_.append(term)
-        if prev and tok.tag in ("NNG", "NNP") and not term.isascii():
-            compounds.append(prev + term)
-        prev = term if tok.tag in ("NNG", "NNP", "SL") else None
-    return nouns_, compounds
-
-
-def nouns(text: str) -> list[str]:
-    """The nouns of `question_terms`. Example: nouns("펀드 규모는?") -> ["펀드", "규모"]"""
-    return questionterms_of(text)[0]
 
 
 # Counters Kiwi tags NNB after a number, grouped by what they measure.

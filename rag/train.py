@@ -91,7 +91,8 @@ def examples(pool: Pool, index_root: Path, k: int | None = None, embedder: Embed
         if not cands:
             continue
         ev = _norm(q.get("evidence") or "")
-        answers = [_norm(a) for grp in q.get("answers") or [] for a in grp]
+        groups = [[_norm(a) for a in grp if _norm(a)] for grp in q.get("answers") or []]
+        answers = [a for grp in groups for a in grp]
         group = q.get("doc") or q.get("article") or ""
         if not group and ev:
             group = next((h.chunk.source for h in hits if ev in _norm(h.chunk.text)), q["id"])
@@ -101,7 +102,10 @@ def examples(pool: Pool, index_root: Path, k: int | None = None, embedder: Embed
             for i, c in enumerate(cands):
                 sent = _norm(c.text)
                 in_passage = ev in _norm(c.hit.chunk.text)
-                labels[i] = float(ev in sent or (in_passage and any(a and a in sent for a in answers[:3])))
+                # the evidence itself, or a sentence stating every part of the answer (the same fact
+                # is often repeated: in the lead, the body and a table)
+                states_answer = bool(groups) and all(any(a in sent for a in grp) for grp in groups)
+                labels[i] = float(ev in sent or (states_answer and (in_passage or len(min(answers, key=len)) >= 3)))
         rows = features(pipeline.index, question, cands)
         kind = "answerable" if q.get("answerable", True) else "unanswerable"
         tg = threshold_group(question, cands[int(np.argmax(rows[:, FEATURES.index("sim")]))])
@@ -212,14 +216,14 @@ def cached_examples(pool: Pool, index_root: Path, k: int | None, embedder: Embed
         return examples(pool, index_root, k, embedder)
     key = hashlib.sha256(
         pool.questions.read_bytes()
-        + json.dumps([FEATURES, k, pool.weight, sorted((p.name, p.stat().st_size) for p in pool.corpus.iterdir())]).encode()
+        + json.dumps([FEATURES, k, sorted((p.name, p.stat().st_size) for p in pool.corpus.iterdir())]).encode()
     ).hexdigest()[:16]
     path = Path(cache) / f"{pool.questions.stem}-{pool.corpus.name}-{key}.pkl"
-    if path.exists():
-        return pickle.loads(path.read_bytes())
+    if path.exists():  # plain dicts, so the cache does not depend on how this module was run
+        return [Example(**{**d, "weight": pool.weight}) for d in pickle.loads(path.read_bytes())]
     got = examples(pool, index_root, k, embedder)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pickle.dumps(got))
+    path.write_bytes(pickle.dumps([vars(e) for e in got]))
     return got
 
 

@@ -7,7 +7,7 @@ def _alignment(rows: dict[str, dict[int, float]]):
     """An Alignment over a 20-term vocabulary: cosine 0.80 everywhere but at the given terms."""
     import numpy as np
 
-    from rag.answer import Alignment
+    from rag.align import Alignment
 
     sims = {}
     for text, peaks in rows.items():
@@ -60,3 +60,10 @@ def test_real_alignment_prefers_the_passage_that_names_the_fund(real_pipeline):
     assert cov(fund) > cov(district)
     assert al.missing_pair(idx.chunk_vocab[fund], normalize(idx.chunks[fund].text).lower()) is None
     assert al.missing_pair(idx.chunk_vocab[district], normalize(idx.chunks[district].text).lower()) == "innovation fund"
+
+
+def test_weakest_word_decides_how_well_the_evidence_covers_the_question():
+    al = _alignment({"fund": {5: 0.95}, "deadline": {}})
+    al.words = ["fund", "deadline"]
+    assert al.weakest([5], "") == 0.0  # "deadline" is expressed nowhere
+    assert al.weakest([5], "the deadline") == 1.0  # literally present
