@@ -48,7 +48,7 @@ class Alignment:
     similarities: Callable[[str], np.ndarray]  # text -> cosine to every vocabulary term
     _rows: dict[str, tuple[np.ndarray, float, float]] = field(default_factory=dict)
 
-    def _row(self, text: str) -> tuple[np.ndarray, float, float]:
+    def row(self, text: str) -> tuple[np.ndarray, float, float]:
         if text not in self._rows:  # pairs are embedded only when a check needs them
             sims = self.similarities(text)
             self._rows[text] = (sims, float(sims.mean()), max(float(sims.std()), 1e-6))
@@ -58,7 +58,7 @@ class Alignment:
         """How far the best match of `text` among `vocab_ids` stands out from the whole vocabulary."""
         if not vocab_ids:
             return -np.inf
-        sims, mean, std = self._row(text)
+        sims, mean, std = self.row(text)
         return float((sims[vocab_ids].max() - mean) / std)
 
     def coverage(self, vocab_ids: list[int], evidence: str) -> float:

@@ -108,19 +108,34 @@ class Candidate:
     rank: int  # rank of its passage among the hits
     hit: Hit
     sid: int  # position in index.sentences
-    text: str
-    context: str = ""  # the sentence a footnote annotates, or the sentence before
+    text: str  # the sentence, followed by the footnotes that annotate it
+    context: str = ""  # the sentence a standalone footnote annotates, or the sentence before
+    sids: tuple[int, ...] = ()  # every sentence the candidate is made of (the sentence and its footnotes)
+
+    @property
+    def parts(self) -> tuple[int, ...]:
+        return self.sids or (self.sid,)
 
 
 def candidates(index: Index, hits: list[Hit]) -> list[Candidate]:
-    """Every sentence of the retrieved passages, with the sentence it leans on."""
+    """The sentences of the retrieved passages; a footnote (`*`, `**`, `※`) joins the sentence it
+    annotates, since the figures of policy text often sit in the footnote and its subject in the sentence."""
     rank_of = {h.pos: r for r, h in enumerate(hits)}
-    out = []
+    out: list[Candidate] = []
+    anchor_of: dict[tuple[int, str], int] = {}  # (passage, sentence text) -> position in out
     for sid in np.flatnonzero(np.isin(index.sent_chunk, list(rank_of))):
         sid = int(sid)
         sent = index.sentences[sid]
-        rank = rank_of[int(index.sent_chunk[sid])]
+        pos = int(index.sent_chunk[sid])
+        rank = rank_of[pos]
+        at = anchor_of.get((pos, sent.context)) if sent.is_footnote else None
+        if at is not None:
+            c = out[at]
+            out[at] = Candidate(c.rank, c.hit, c.sid, f"{c.text}\n{sent.text}", c.context, (*c.parts, sid))
+            continue
         out.append(Candidate(rank, hits[rank], sid, sent.text, sent.context or _previous_sentence(index, sid)))
+        if not sent.is_footnote:
+            anchor_of[(pos, sent.text)] = len(out) - 1
     return out
 
 
@@ -229,8 +244,9 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     idf = idf_table(index)
     terms = list(dict.fromkeys(question.nouns + question.context_nouns))
     cons = question.constraints
-    sims = index.sent_vecs[[c.sid for c in cands]] @ question.vec
-    own_sims = index.sent_vecs[[c.sid for c in cands]] @ question.own_vec
+    # a candidate with footnotes is as similar as its most similar part
+    sims = np.array([float((index.sent_vecs[list(c.parts)] @ question.vec).max()) for c in cands])
+    own_sims = np.array([float((index.sent_vecs[list(c.parts)] @ question.own_vec).max()) for c in cands])
     passage_sims = np.array([c.hit.dense for c in cands])
     bm25_max = max((c.hit.bm25 for c in cands), default=0.0)
     sent_order = np.argsort(np.argsort(-sims, kind="stable"), kind="stable")
@@ -263,14 +279,15 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
         p = passage_facts(c)
         own = normalize(c.text).lower()
         both = normalize(f"{c.context} {c.text}").lower() if c.context else own
-        bag = set(index.sent_terms[c.sid])
-        sig = index.sent_signals[c.sid]
+        bag = set().union(*(index.sent_terms[i] for i in c.parts))
+        sigs = [index.sent_signals[i] for i in c.parts]
+        vocab = sorted(set().union(*(index.sent_vocab[i] for i in c.parts)))
         cross = float(question.lang == "en" and lang_of(c.text) == "ko")
         cov_sent = coverage(terms, bag, own, idf)
         everywhere = f"{both} {p['text']}"
         found_names = [n for n in cons.names if n in everywhere or (alignment is not None and alignment.z(n, index.chunk_vocab[c.hit.pos]) >= 3.0)]
         attr_in = cons.attribute and cons.attribute in own.replace(" ", "")
-        typed = type_agrees(question.wants, question.counter, sig)
+        typed = any(type_agrees(question.wants, question.counter, sig) for sig in sigs)
         rows.append([
             sims[i],
             sims[i] - sims.max(),
@@ -304,11 +321,11 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             c.rank / 10.0,
             min(int(sent_order[i]), 10) / 10.0,
             math.log1p(len(c.text)) / 6.0,
-            float(index.sentences[c.sid].is_footnote),
-            float("number" in sig.types),
+            float(index.sentences[c.sid].is_footnote or len(c.parts) > 1),
+            float(any("number" in sig.types for sig in sigs)),
             cross,
-            alignment.coverage(index.sent_vocab[c.sid], both) if alignment else 0.0,
-            alignment.weakest(index.sent_vocab[c.sid], both) if alignment else 0.0,
+            alignment.coverage(vocab, both) if alignment else 0.0,
+            alignment.weakest(vocab, both) if alignment else 0.0,
             p["align"],
             p["align_missing"],
             cross * (sims[i] - sims.max()),
@@ -506,14 +523,44 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
 
 
 def pick_span(sentence: str, spans: list[tuple[int, int]], terms: list[str]) -> tuple[int, int] | None:
-    """The span nearest to the question's key terms in the sentence (the first when none occur)."""
+    """The span the question's terms point at: each term votes for the spans it stands close to,
+    more when it is longer (more specific: 혁신펀드 over 펀드) and when it comes first (Korean
+    and English both name the subject before the figure: "AI혁신펀드(900억원", "fund of $3m").
+    The first span when no term occurs.
+
+    Example: pick_span("코리아 펀드(2조원), AI혁신펀드(900억원)", spans, ["혁신펀드", "펀드"]) -> the 900억원 span
+    """
     if not spans:
         return None
     low = sentence.lower()
-    anchors = [m.start() for t in terms if len(t) > 1 for m in re.finditer(re.escape(t), low)]
-    if not anchors:
+    hits = [(m.start(), m.end(), len(t)) for t in set(terms) if len(t) > 1 for m in re.finditer(re.escape(t), low)]
+    if not hits:
         return spans[0]
-    return min(spans, key=lambda s: min(abs(s[0] - a) for a in anchors))
+
+    def vote(span: tuple[int, int]) -> float:
+        total = 0.0
+        for start, end, weight in hits:
+            if end <= span[0]:
+                total += weight * math.exp(-(span[0] - end) / 8)
+            elif start >= span[1]:
+                total += 0.5 * weight * math.exp(-(start - span[1]) / 8)
+        return total
+
+    return max(spans, key=lambda sp: (vote(sp), -sp[0]))
+
+
+def anchor_terms(question: Question, index: Index, cand: Candidate) -> list[str]:
+    """What to look for near the answer: the question's nouns and compounds and, for an English
+    question over Korean text, the Korean terms of the candidate its words align to best."""
+    terms = [t.lower() for t in question.nouns + question.compounds + question.context_nouns]
+    if question.alignment is not None:
+        vocab = sorted(set().union(*(index.sent_vocab[i] for i in cand.parts)))
+        if vocab:
+            for word in question.alignment.words:
+                if question.alignment.z(word, vocab) >= 2.0:
+                    sims = question.alignment.row(word)[0][vocab]
+                    terms.append(index.vocab[vocab[int(np.argmax(sims))]].lower())
+    return terms
 
 
 def clause(sentence: str, keep: tuple[int, int] | None, terms: list[str], limit: int) -> str:
@@ -571,15 +618,15 @@ def compose(index: Index, question: Question, hits: list[Hit], config: AnswerCon
     if chosen is None:
         return abstain(why, conf)
     best = cands[chosen]
-    sentence = _FOOTNOTE_MARK.sub("", best.text)
-    terms = [t.lower() for t in question.nouns + question.context_nouns]
+    sentence = " ".join(_FOOTNOTE_MARK.sub("", line) for line in best.text.split("\n"))
+    terms = anchor_terms(question, index, best)
     span = pick_span(sentence, answer_spans(sentence, question.wants, question.counter), terms)
     lead = f"**{sentence[span[0]:span[1]]}** — " if span else ""
     marker = " [1]"
     frame = "" if lead else frames["answer"].format(body="")
     quote = clause(sentence, span, terms, config.max_chars - len(lead) - len(frame) - len(marker))
     text = f"{lead}{frame}{quote}{marker}"
-    citations = [_citation(1, best.hit, best.text)]
+    citations = [_citation(1, best.hit, index.sentences[best.sid].text)]
     if not numbers_grounded(text, [best.hit.chunk.text]):  # cannot happen for verbatim quotes
         return abstain("ungrounded number", conf)
     return Answer(question.text, text, False, lang, citations, contexts, conf)
