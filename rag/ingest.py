@@ -152,11 +152,15 @@ def load(corpus_dir: Path) -> list[Document]:
         if not text.strip():
             log.warning("skipping %s: no text", path)
             continue
-        text = tidy(text)
-        docs.append(Document(source=f"{corpus_dir.name}/{name}", name=name, text=text, title=title_of(text)))
+        docs.append(Document(source=f"{corpus_dir.name}/{name}", name=name, text=clean_spaces(text)))
     if not docs:
         raise NoDocuments(f"no readable {'/'.join(SUPPORTED)} files in {corpus_dir}")
-    return drop_boilerplate(docs)
+    # boilerplate goes first, line by line, before broken lines are rejoined into sentences
+    out = []
+    for doc in drop_boilerplate(docs):
+        text = tidy(doc.text)
+        out.append(Document(doc.source, doc.name, text, title_of(text)))
+    return out
 
 
 # ---------------------------------------------------------------- tidying real documents
@@ -195,6 +199,11 @@ def _join(left: str, right: str) -> str:
     return left + " " + right
 
 
+def clean_spaces(text: str) -> str:
+    """Unicode spaces to plain spaces, zero-width characters removed, line ends to \\n."""
+    return _ZERO_WIDTH.sub("", _ODD_SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
 def tidy(text: str) -> str:
     """Normalise spaces and line ends, and rejoin sentences that were cut across lines.
 
@@ -203,8 +212,7 @@ def tidy(text: str) -> str:
     - Hard-wrapped text (PDF exports): a line of 25+ characters that stops mid-sentence continues
       on the next line of its paragraph unless that one starts a new item.
     """
-    text = _ZERO_WIDTH.sub("", _ODD_SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n")))
-    lines = text.split("\n")
+    lines = clean_spaces(text).split("\n")
     broken = _broken(lines)
     out: list[str] = []
     current = ""
@@ -248,8 +256,11 @@ def title_of(text: str, limit: int = 150) -> str:
 
 
 def _line_key(line: str) -> str:
-    """Lines that differ only in figures, spacing or case count as the same line."""
-    return re.sub(r"\d+", "0", normalize(line).lower().replace(" ", ""))
+    """Lines that differ only in figures, spacing or case count as the same line; a long line is
+    known by its start and end, so a notice with one slot filled in ("이 자료는 ○○부의 보도자료를
+    전재하여 제공함을 알려드립니다") is the same line in every file."""
+    key = re.sub(r"\d+", "0", normalize(line).lower().replace(" ", ""))
+    return f"{key[:4]}…{key[-16:]}" if len(key) >= 24 else key
 
 
 def drop_boilerplate(docs: list[Document], *, min_files: int = 3) -> list[Document]:

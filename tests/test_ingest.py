@@ -1,4 +1,5 @@
 import logging
+import re
 
 import pytest
 
@@ -186,3 +187,87 @@ def test_hard_wrapped_text_is_rejoined_and_layout_debris_dropped():
     assert any(s.text.startswith("초등학교") and s.text.endswith("것임.") for s in body.sentences)
     assert not any(c.text in ("- 1 -", "(2)") for c in chunks)
     assert wrapped[body.start : body.end].startswith("초등학교")
+
+
+# ---------------------------------------------------------------- real documents (issue: tidy, boilerplate, fragments)
+
+from pathlib import Path  # noqa: E402
+
+from rag.ingest import Document, drop_boilerplate, tidy, title_of  # noqa: E402
+
+BROKEN = (
+    "제목: 채무자대리인 지원 확대\n\n불법추심\n이\n 완전히 중단\n될 때까지\n\n국가가 피해자 곁\n에서 \n함께\n하겠습니다.\n"
+    "가입대상\n은 \n만 19세\n이상입니다.\n"
+) * 3
+
+
+def test_tidy_rejoins_page_text_broken_mid_phrase():
+    out = tidy(BROKEN)
+    assert "불법추심이 완전히 중단될 때까지 국가가 피해자 곁에서 함께하겠습니다." in out
+    assert "가입대상은 만 19세이상입니다." in out or "가입대상은 만 19세 이상입니다." in out
+
+
+def test_tidy_normalises_spaces_and_line_ends_and_keeps_whole_lines():
+    assert tidy("예산은\u00a0900억원\ufffe이다.\r\n다음 줄.") == "예산은 900억원 이다.\n다음 줄."
+    text = "첫 문장은 아주 길어서 한 줄에 다 들어가지 않고\n다음 줄로 이어집니다.\n\n□ 항목\n- 하위 항목"
+    assert tidy(text) == "첫 문장은 아주 길어서 한 줄에 다 들어가지 않고 다음 줄로 이어집니다.\n\n□ 항목\n- 하위 항목"
+
+
+def _doc(name, text):
+    return Document(source=f"c/{name}", name=name, text=text)
+
+
+def test_boilerplate_repeated_across_files_is_dropped_by_frequency():
+    notice = "이 자료는 산림청의 보도자료를 전재하여 제공함을 알려드립니다."
+    bodies = ["산사태 취약지역을 점검했다.", "조림지 풀베기를 시작했다.", "드론으로 피해를 조사했다.", "안전 교육을 실시했다."]
+    docs = [_doc(f"d{i}.html", f"{body}\n{notice.replace('산림청', agency)}")
+            for i, (body, agency) in enumerate(zip(bodies, ["산림청", "외교부", "해양수산부", "산림청"]))]
+    out = drop_boilerplate(docs)
+    assert all("전재하여" not in d.text for d in out)  # the notice with its agency slot filled in differently
+    assert [d.text for d in out] == bodies
+    assert drop_boilerplate(docs[:1]) == docs[:1]  # one document: nothing to compare with
+
+
+def test_a_line_shared_by_two_files_alone_is_kept_but_a_shared_block_is_not():
+    shared = "두 보도자료가 함께 쓰는 같은 문장입니다."
+    block = ["저작권법 제37조 출처의 명시", "공공누리 제1유형 출처표시", "기사 이용 시에는 출처를 표기"]
+    a = _doc("a.txt", "\n".join(["a의 본문 내용입니다.", shared, *block]))
+    b = _doc("b.txt", "\n".join(["b의 본문 내용입니다.", shared, *block]))
+    out = drop_boilerplate([a, b])
+    for d in out:
+        assert not any(line in d.text for line in block)
+        assert "본문 내용" in d.text
+
+
+def test_title_of_skips_labels_and_junk():
+    assert title_of("제목: 보이스피싱 AI 플랫폼 출범\n본문") == "보이스피싱 AI 플랫폼 출범"
+    assert title_of("\n\n공유하기\n청년 지원 확대\n본문") == "청년 지원 확대"
+
+
+def test_html_fragment_is_read_in_full(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "f.html").write_text(
+        "<div>\n\t\t\t첫 문단은 리드 문장이다.<br/><br/> 둘째 문단이다.<table><tr><td>구분</td><td>내용</td></tr></table></div>",
+        encoding="utf-8")
+    text = load(corpus)[0].text
+    assert "첫 문단은 리드 문장이다." in text and "둘째 문단이다." in text
+    assert "구분 | 내용" in text
+
+
+PRESS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "press_releases_dev"
+
+
+@pytest.mark.skipif(not PRESS.exists(), reason="press releases not present")
+def test_real_press_releases_are_cleaned():
+    docs = load(PRESS)
+    assert len(docs) == 51
+    text = "\n".join(d.text for d in docs)
+    for boilerplate in ("전재하여 제공함", "공공누리 유형안내", "정책브리핑 게시물 운영원칙"):
+        assert boilerplate not in text
+    assert "\u00a0" not in text and "\ufffe" not in text and "\r" not in text
+    chunks = chunk(docs, 500)
+    sentences = [s.text for c in chunks for s in c.sentences]
+    # page text broken mid-phrase was rejoined: no "sentence" is a lone particle or verb ending (이, 에서, 될)
+    fragments = [s for s in sentences if re.fullmatch(r"[가-힣]{1,2}", s)]
+    assert len(fragments) / len(sentences) < 0.01
