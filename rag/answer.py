@@ -626,7 +626,10 @@ def compose(index: Index, question: Question, hits: list[Hit], config: AnswerCon
     frame = "" if lead else frames["answer"].format(body="")
     quote = clause(sentence, span, terms, config.max_chars - len(lead) - len(frame) - len(marker))
     text = f"{lead}{frame}{quote}{marker}"
-    citations = [_citation(1, best.hit, index.sentences[best.sid].text)]
+    parts = [index.sentences[i].text for i in best.parts]
+    figure = sentence[span[0]:span[1]] if span else ""
+    highlight = next((t for t in parts if figure and figure in t), parts[0])  # the sentence or footnote holding it
+    citations = [_citation(1, best.hit, highlight)]
     if not numbers_grounded(text, [best.hit.chunk.text]):  # cannot happen for verbatim quotes
         return abstain("ungrounded number", conf)
     return Answer(question.text, text, False, lang, citations, contexts, conf)
