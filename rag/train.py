@@ -14,7 +14,7 @@ out-of-fold selector probabilities), labelled 1 when the question is answerable 
 sentence is a gold one. The abstention thresholds come from out-of-fold answerability (folds grouped
 by document, so no question is scored by a model that saw its document): for each threshold group
 ("same" language, "cross" = English question over Korean text) the highest threshold that keeps the
-false-abstain rate of every development source at or below the target.
+false-abstain rate of the development pool's answerable questions at or below the target.
 """
 
 from __future__ import annotations
@@ -180,17 +180,12 @@ def oof_answerable(exs: list[Example], X: np.ndarray, y: np.ndarray, folds: int,
 
 
 def choose_thresholds(exs: list[Example], conf: np.ndarray, correct: np.ndarray, target: float) -> tuple[dict, dict]:
-    """Per threshold group, the highest threshold keeping every source's false-abstain rate <= target."""
+    """Per threshold group, the highest threshold that keeps the false-abstain rate of the development
+    pool's answerable questions (all sources together) at or below the target."""
     thresholds, report = {}, {}
     for tg in ("same", "cross"):
-        limits = []
-        for source in sorted({e.source for e in exs}):
-            vals = sorted(conf[i] for i, e in enumerate(exs)
-                          if e.source == source and e.kind == "answerable" and e.threshold_group == tg)
-            if len(vals) < 15:
-                continue
-            limits.append(vals[int(np.floor(target * len(vals)))])
-        t = thresholds[tg] = float(min(limits)) if limits else 0.5
+        vals = sorted(conf[i] for i, e in enumerate(exs) if e.kind == "answerable" and e.threshold_group == tg)
+        t = thresholds[tg] = float(vals[int(np.floor(target * len(vals)))]) if len(vals) >= 15 else 0.5
         idx = [i for i, e in enumerate(exs) if e.threshold_group == tg]
 
         def rate(kind: str, what) -> float | None:
