@@ -111,7 +111,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
     from langchain_community.vectorstores.utils import DistanceStrategy
     from tqdm import tqdm
 
-    from .text import kiwi, morphemes_batch, noun_phrases_batch, normalize, signals, terms_of
+    from .text import kiwi, morphemes_batch, normalize, noun_phrases_batch, signals, terms_of
 
     corpus_dir = Path(settings.corpus_dir)
     index_dir = Path(settings.index_dir)

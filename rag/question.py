@@ -24,7 +24,7 @@ import numpy as np
 
 from .align import Alignment, align, embed_question
 from .index import Index
-from .text import KO_QUESTION_NOUNS, YEAR, PERCENT_UNITS, WH_DETERMINERS, kiwi, lang_of, normalize, terms_of
+from .text import KO_QUESTION_NOUNS, PERCENT_UNITS, WH_DETERMINERS, YEAR, kiwi, lang_of, normalize, terms_of
 
 # ---------------------------------------------------------------- linguistic data (not document data)
 

@@ -187,19 +187,20 @@ def choose_thresholds(exs: list[Example], conf: np.ndarray, correct: np.ndarray,
         vals = sorted(conf[i] for i, e in enumerate(exs) if e.kind == "answerable" and e.threshold_group == tg)
         t = thresholds[tg] = float(vals[int(np.floor(target * len(vals)))]) if len(vals) >= 15 else 0.5
         idx = [i for i, e in enumerate(exs) if e.threshold_group == tg]
+        abstains = conf < t
 
-        def rate(kind: str, what) -> float | None:
+        def rate(kind: str, hit: np.ndarray, idx: list[int] = idx) -> float | None:
             sel = [i for i in idx if exs[i].kind == kind]
-            return round(100 * float(np.mean([what(i) for i in sel])), 1) if sel else None
+            return round(100 * float(np.mean(hit[sel])), 1) if sel else None
 
         report[tg] = {
             "threshold": round(t, 4),
             "answerable": sum(exs[i].kind == "answerable" for i in idx),
-            "false_abstain": rate("answerable", lambda i: conf[i] < t),
-            "answered_right_sentence": rate("answerable", lambda i: conf[i] >= t and correct[i]),
+            "false_abstain": rate("answerable", abstains),
+            "answered_right_sentence": rate("answerable", ~abstains & (correct > 0)),
             "unanswerable": sum(exs[i].kind == "unanswerable" for i in idx),
-            "abstain_unanswerable": rate("unanswerable", lambda i: conf[i] < t),
-            "abstain_hard": rate("hard", lambda i: conf[i] < t),
+            "abstain_unanswerable": rate("unanswerable", abstains),
+            "abstain_hard": rate("hard", abstains),
         }
     return thresholds, report
 
