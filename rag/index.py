@@ -39,7 +39,7 @@ from .text import Signals
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v11"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v12"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass

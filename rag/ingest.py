@@ -256,21 +256,27 @@ def title_of(text: str, limit: int = 150) -> str:
 
 
 def _line_key(line: str) -> str:
-    """Lines that differ only in figures, spacing or case count as the same line; a long line is
-    known by its start and end, so a notice with one slot filled in ("이 자료는 ○○부의 보도자료를
-    전재하여 제공함을 알려드립니다") is the same line in every file."""
-    key = re.sub(r"\d+", "0", normalize(line).lower().replace(" ", ""))
-    return f"{key[:4]}…{key[-16:]}" if len(key) >= 24 else key
+    """Lines that differ only in spacing, case or figures count as the same line; a long line is known
+    by its start and end, so a notice with one slot filled in ("이 자료는 ○○부의 보도자료를 전재하여
+    제공함을 알려드립니다") is the same line in every file. Short lines ("를 통해", "12,162": the pieces
+    of page text broken mid-phrase) never count: "" is returned for them."""
+    squeezed = normalize(line).lower().replace(" ", "")
+    if len(squeezed) < 12:
+        return ""
+    if len(squeezed) >= 24:
+        return f"{squeezed[:4]}…{squeezed[-16:]}"  # figures kept: dated lead sentences stay distinct
+    return re.sub(r"\d+", "0", squeezed)
 
 
 def drop_boilerplate(docs: list[Document], *, min_files: int = 3) -> list[Document]:
     """Remove lines that repeat across documents (copyright and licence notices, "이 자료는 … 전재하여
-    제공함", portal footers): a line found in `min_files` or more files, or in two files as part of a
-    run of such lines. Nothing is listed by phrase; a single-document corpus is left as it is.
+    제공함", portal footers): a line of 12+ characters found in `min_files` or more files. Nothing is
+    listed by phrase. A line shared by two releases only is kept: it may be a fact both state (a
+    hotline, a programme), and a corpus of two documents has no boilerplate to learn from.
     """
-    if len(docs) < 2:
+    if len(docs) < min_files:
         return docs
-    keyed = [[_line_key(ln) if len(ln.strip()) >= 4 else "" for ln in d.text.split("\n")] for d in docs]
+    keyed = [[_line_key(ln) for ln in d.text.split("\n")] for d in docs]
     files: dict[str, int] = {}
     for keys in keyed:
         for k in set(keys) - {""}:
@@ -278,13 +284,7 @@ def drop_boilerplate(docs: list[Document], *, min_files: int = 3) -> list[Docume
     out = []
     for doc, keys in zip(docs, keyed):
         lines = doc.text.split("\n")
-        shared = [bool(k) and files.get(k, 0) >= 2 for k in keys]
-        drop = [False] * len(lines)
-        for i, k in enumerate(keys):
-            if not shared[i]:
-                continue
-            run = sum(shared[max(0, i - 2) : i + 3])
-            drop[i] = files[k] >= min_files or run >= 3
+        drop = [bool(k) and files[k] >= min_files for k in keys]
         kept = "\n".join(ln for ln, d in zip(lines, drop) if not d)
         if any(drop):
             log.debug("%s: %d repeated lines dropped", doc.name, sum(drop))
