@@ -27,7 +27,6 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 # Content-bearing Kiwi tags: nouns, numbers, roots, foreign words, verb/adjective stems.
 CONTENT_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR", "VV", "VA", "VV-R", "VA-R", "VV-I", "VA-I", "NNB", "W_SERIAL"}
-NOUN_TAGS = {"NNG", "NNP", "SL", "SH", "XR", "SN", "NR"}
 
 EN_STOP = set(
     """a an the of to in on at by for from with and or but not no is are was were be been being do does did
@@ -212,7 +211,3 @@ def signals(tokens) -> Signals:
             types.add("count")
             counters.add(unit)
     return Signals(frozenset(types), frozenset(counters), frozenset(numbers), frozenset(names))
-
-
-def signals_batch(texts: list[str]) -> list[Signals]:
-    return [signals(toks) for toks in kiwi().tokenize([normalize(t) for t in texts])] if texts else []

@@ -26,7 +26,7 @@ import logging
 import pickle
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +77,6 @@ class Example:
     labels: np.ndarray
     weight: float
     lang: str = "ko"
-    extra: dict = field(default_factory=dict)
 
 
 def examples(pool: Pool, index_root: Path, k: int | None = None, embedder: Embedder | None = None) -> list[Example]:
