@@ -46,7 +46,8 @@ def test_bundled_e5_gives_unit_vectors_and_crosses_languages():
 
 @pytest.fixture(scope="module")
 def tiny_st_model(tmp_path_factory):
-    """A tiny random BERT saved as a sentence-transformers model (no download)."""
+    """A tiny random BERT saved as a sentence-transformers model (no download; needs requirements-models.txt)."""
+    pytest.importorskip("sentence_transformers", reason="optional: pip install -r requirements-models.txt")
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
     from transformers import BertConfig, BertModel, BertTokenizerFast
