@@ -38,6 +38,10 @@ IndexOpt = typer.Option(None, "--index", help="index directory (default: RAG_IND
 @app.callback()
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log what happens")) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        _settings(None, None)  # bad RAG_* variables are reported before any work
+    except RagError as exc:
+        _fail(exc)
 
 
 @app.command("index")

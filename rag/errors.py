@@ -39,3 +39,21 @@ class BadQuestionsFile(RagError):
     """An eval questions file that cannot be read or parsed."""
 
     exit_code = 5
+
+
+class BadSettings(RagError, ValueError):
+    """A `RAG_*` setting (or an option standing for one) has a value that cannot work."""
+
+    exit_code = 6
+
+
+class ServerUnavailable(RagError):
+    """The running app asked for by `--server` cannot be reached."""
+
+    exit_code = 7
+
+
+class OutputUnwritable(RagError):
+    """A results file cannot be written where it was asked for."""
+
+    exit_code = 8

@@ -16,7 +16,7 @@ import unicodedata
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import BadQuestionsFile, RagError
+from .errors import BadQuestionsFile, OutputUnwritable, RagError, ServerUnavailable
 
 MAX_ANSWER = 400
 MAX_CITATIONS = 3
@@ -59,7 +59,10 @@ def remote_answerer(url: str) -> Answerer:
     """Ask a running app through its `ask` API endpoint (see app.py)."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    try:
+        client = Client(url, verbose=False)
+    except Exception as exc:  # connection refused, DNS, not a Gradio app: all mean "no app there"
+        raise ServerUnavailable(f"cannot reach the app at {url}: {exc or type(exc).__name__}") from exc
 
     def ask(question: str, history: list) -> dict:
         try:
@@ -95,14 +98,36 @@ def run(answer: Answerer, questions: Iterable[dict], progress: bool = True) -> l
 RECORD_KEYS = ("answer", "abstained", "citations", "contexts", "support", "reason", "lang")
 
 
+def check_writable(out: Path) -> None:
+    """Fail before answering (not after a long run) when the results file cannot be written."""
+    out = Path(out)
+    if out.is_dir():
+        raise OutputUnwritable(f"cannot write results to {out}: it is a directory")
+    blocked = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        raise OutputUnwritable(f"cannot write results to {out}: {blocked} is a file, not a directory")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe = out.with_name(out.name + ".tmp")
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise OutputUnwritable(f"cannot write results to {out}: {exc.strerror or exc}") from exc
+
+
 def write_results(results: list[dict], out: Path) -> None:
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for r in results:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("w", encoding="utf-8") as fh:
+            for r in results:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        tmp.replace(out)
+    except OSError as exc:
+        if tmp.is_file():
+            tmp.unlink()
+        raise OutputUnwritable(f"cannot write results to {out}: {exc.strerror or exc}") from exc
 
 
 def _norm(text: str) -> str:
@@ -158,6 +183,7 @@ def evaluate(questions: Path, out: Path, *, corpus: Path | None = None, index: P
              server: str | None = None, progress: bool = True) -> dict:
     """Answer a questions file (locally or through a running app's API), write the results, return the metrics."""
     qs = read_questions(questions)
+    check_writable(out)
     if server:
         answerer = remote_answerer(server)
     else:
@@ -186,13 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     args = parser.parse_args(argv)
     try:
+        from .config import Settings
+
+        Settings()  # bad RAG_* variables are reported before any work
         m = evaluate(args.questions, args.out, corpus=args.corpus, index=args.index, server=args.server, progress=args.progress)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except OSError as exc:
-        print(f"error: cannot write {args.out}: {exc}", file=sys.stderr)
-        return 1
     written = m.pop("written")
     print(f"wrote {written} results to {args.out}")
     print(format_metrics(m))
