@@ -79,3 +79,30 @@ def test_a_bad_question_is_recorded_not_fatal(tiny_pipeline):
     m = metrics([{"id": results[0]["id"], "question": "", "answerable": False}], results[:1])
     assert m["abstain_acc"] == 0.0 and m["errors"] == 1
     assert results[1]["id"] == "a" and "error" not in results[1] and results[1]["contexts"]
+
+
+def test_an_unwritable_out_is_found_before_answering(tmp_path):
+    from rag.errors import OutputUnwritable
+    from rag.eval import check_writable
+
+    (tmp_path / "file").write_text("keep", encoding="utf-8")
+    for out, message in [(tmp_path, "it is a directory"), (tmp_path / "file" / "r.jsonl", "is a file, not a directory")]:
+        with pytest.raises(OutputUnwritable, match=message):
+            check_writable(out)
+    check_writable(tmp_path / "new" / "r.jsonl")
+    assert list((tmp_path / "new").iterdir()) == [] and (tmp_path / "file").read_text() == "keep"
+    with pytest.raises(OutputUnwritable, match="cannot write results"):
+        write_results([{"id": "a"}], tmp_path / "file" / "r.jsonl")
+
+
+def test_a_server_that_is_down_is_a_clear_error():
+    import socket
+
+    from rag.errors import ServerUnavailable
+    from rag.eval import remote_answerer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ServerUnavailable, match=f"cannot reach the app at http://127.0.0.1:{port}/"):
+        remote_answerer(f"http://127.0.0.1:{port}/")
