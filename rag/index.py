@@ -1,6 +1,6 @@
 """Index: everything that does not depend on the question, computed once and persisted.
 
-`index_dir/` holds
+`index_dir/` holds `current`, a symlink to the live build `build-*/`, which holds
 - `faiss/`          LangChain FAISS store of passage vectors (inner product on unit vectors),
                     written with `save_local` and loadable with `FAISS.load_local`; answering
                     reads its `index.faiss` with faiss directly (no LangChain import on start-up);
@@ -12,24 +12,27 @@
 
 `ensure(settings)` loads the index when the manifest still matches the corpus, the model and the
 settings, and rebuilds it otherwise (also when it is missing or damaged). A build is written to a
-temporary directory beside `index_dir` and renamed into place, under a file lock, so an
-interrupted or concurrent build never leaves a half-written index.
+new `build-*/` and made live by replacing the `current` symlink (one atomic rename), under a file
+lock (`index_dir/.lock`), so an interrupted or concurrent build never leaves a half-written index:
+the previous one stays live, and the next builder removes what a killed build left. An index
+directory that cannot be written is used as it is when it is fresh, and reported otherwise.
+(An index written before `current` existed, with its files directly in `index_dir/`, still loads.)
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
-import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from .config import Settings
 from .embed import CachedEmbedder, Embedder, make_embedder
@@ -103,7 +106,12 @@ def _stale_reason(found: dict, expected: dict) -> str | None:
 
 
 def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> Index:
-    """Read the corpus, embed passages and sentences, and write the index atomically."""
+    """Read the corpus, embed passages and sentences, and write the index atomically (under the lock)."""
+    with _lock(Path(settings.index_dir)):
+        return _build(settings, embedder, progress=progress)
+
+
+def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> Index:
     import bm25s
     from langchain_community.vectorstores import FAISS
 
@@ -121,7 +129,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
     if not chunks:
         raise NoDocuments(f"the files in {corpus_dir} hold no text once page furniture (menus, buttons, credits) is removed")
 
-    cache = CachedEmbedder(embedder, CachedEmbedder.load_cache(index_dir / "embed_cache.npz"))
+    cache = CachedEmbedder(embedder, _reusable_cache(index_dir, embedder.name))
     chunk_texts = [c.embed_text for c in chunks]
     sent_texts = [s.text for c in chunks for s in c.sentences]
     # a footnote is embedded with the sentence it annotates: alone it has figures but no subject
@@ -152,8 +160,7 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
     bm25 = bm25s.BM25()
     bm25.index([t or [""] for t in chunk_terms], show_progress=False)
 
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}-build-", dir=index_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=index_dir))
     tmp.chmod(0o755)
     try:
         store.save_local(str(tmp / "faiss"))
@@ -183,14 +190,62 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
                  vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"], sent_signals)
 
 
+BUILD_PREFIX = "build-"
+LIVE = "current"  # symlink to the live build, relative so that the index directory can move
+LOCK = ".lock"
+# the files of an index written before `current` existed (removed once a new build is live)
+LEGACY = ("manifest.json", "chunks.json", "faiss", "bm25", "sentences.npy", "vocab.npy", "embed_cache.npz")
+
+
+def live_dir(index_dir: Path) -> Path:
+    """The directory holding the live index's files (`index_dir` itself for an index of the older layout)."""
+    index_dir = Path(index_dir)
+    return index_dir / LIVE if (index_dir / LIVE).is_dir() else index_dir
+
+
 def _swap_into_place(tmp: Path, index_dir: Path) -> None:
-    old = None
-    if index_dir.exists():
-        old = index_dir.with_name(f".{index_dir.name}-old-{tmp.name.rsplit('-', 1)[-1]}")
-        index_dir.rename(old)
-    tmp.rename(index_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Make `tmp` the live build: a new symlink renamed over `current` (atomic), then the old builds go."""
+    link = index_dir / f".{LIVE}.new"
+    link.unlink(missing_ok=True)
+    link.symlink_to(tmp.name, target_is_directory=True)
+    os.replace(link, index_dir / LIVE)
+    _collect_garbage(index_dir)
+
+
+def _collect_garbage(index_dir: Path) -> None:
+    """Remove builds that are not live (older ones, and what a killed build left) and an older-layout index.
+
+    Only under the lock: a build in progress holds it. Only names this module writes are touched.
+    """
+    with contextlib.suppress(OSError):  # tidying only: never fails the caller
+        live = os.readlink(index_dir / LIVE) if (index_dir / LIVE).is_symlink() else None
+        for p in index_dir.iterdir():
+            if p.name.startswith(BUILD_PREFIX) and p.name != live and p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+        if live is not None and _is_rag_manifest(index_dir / "manifest.json"):
+            for name in LEGACY:
+                p = index_dir / name
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+
+
+def _is_rag_manifest(path: Path) -> bool:
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8")).get("format", "")).startswith("rag-index")
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _reusable_cache(index_dir: Path, model: str) -> dict[str, np.ndarray]:
+    """Passage vectors of the live index, when they come from the same model (another model's are useless)."""
+    live = live_dir(index_dir)
+    try:
+        same_model = json.loads((live / "manifest.json").read_text(encoding="utf-8")).get("model") == model
+    except (OSError, ValueError, AttributeError):
+        same_model = False
+    return CachedEmbedder.load_cache(live / "embed_cache.npz") if same_model else {}
 
 
 # ---------------------------------------------------------------- load
@@ -201,13 +256,15 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
     import bm25s
     import faiss
 
-    index_dir = Path(index_dir)
+    index_dir = live_dir(index_dir)
     try:
         manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise IndexUnavailable(f"no index in {index_dir}: run `rag index` first") from exc
+        raise IndexUnavailable(f"no index in {index_dir}: run `python -m rag index` first") from exc
     except (OSError, ValueError) as exc:
         raise IndexUnavailable(f"index manifest in {index_dir} is unreadable: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise IndexUnavailable(f"index manifest in {index_dir} is not a JSON object")
     if manifest.get("format") != FORMAT:
         raise IndexUnavailable(f"index in {index_dir} has format {manifest.get('format')!r}, expected {FORMAT!r}")
     try:
@@ -233,19 +290,33 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
     return idx
 
 
-_process_lock = threading.Lock()
-
-
 @contextlib.contextmanager
-def _build_lock(index_dir: Path):
-    """One builder at a time, across threads and processes."""
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _process_lock, open(index_dir.with_name(f".{index_dir.name}.lock"), "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def _lock(index_dir: Path):
+    """One builder at a time, across threads and processes; reentrant (`ensure` holds it while `build` runs).
+
+    Raises OSError when the index directory cannot be written (the lock file lives inside it).
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(index_dir / LOCK, is_singleton=True)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("another process is building the index in %s: waiting for it", index_dir)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _fresh(index_dir: Path, embedder: Embedder, expected: dict) -> tuple[Index | None, str]:
+    """The index if it can be used as it is, else (None, why not)."""
+    try:
+        idx = load_index(index_dir, embedder)
+    except IndexUnavailable as exc:
+        return None, str(exc)
+    reason = _stale_reason(idx.manifest, expected)
+    return (idx, "") if reason is None else (None, f"index in {index_dir} is stale ({reason})")
 
 
 def ensure(settings: Settings, embedder: Embedder | None = None, *, rebuild: bool = False, progress: bool = True) -> Index:
@@ -253,18 +324,24 @@ def ensure(settings: Settings, embedder: Embedder | None = None, *, rebuild: boo
     embedder = embedder or make_embedder(settings.embedding_model, settings.st_query_prefix, settings.st_passage_prefix)
     index_dir = Path(settings.index_dir)
     expected = expected_manifest(settings, embedder.name)  # also checks the corpus exists
-    try:
-        with _build_lock(index_dir):
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(_lock(index_dir))
+        except OSError as exc:  # a read-only index directory: usable as it is, or not at all
+            idx, why = (None, "a rebuild was asked for") if rebuild else _fresh(index_dir, embedder, expected)
+            if idx is None:
+                raise IndexUnavailable(f"cannot write the index to {index_dir} ({exc.strerror or exc}) and {why}: "
+                                       "make it writable or set RAG_INDEX_DIR to a writable directory") from exc
+            log.info("index directory %s is not writable (%s): using the index as it is", index_dir, exc.strerror)
+            return idx
+        try:
             if not rebuild:
-                try:
-                    idx = load_index(index_dir, embedder)
-                    reason = _stale_reason(idx.manifest, expected)
-                    if reason is None:
-                        return idx
-                    log.warning("index in %s is stale (%s): rebuilding", index_dir, reason)
-                except IndexUnavailable as exc:
-                    if (index_dir / "manifest.json").exists() or index_dir.exists():
-                        log.warning("%s: rebuilding", exc)
+                idx, why = _fresh(index_dir, embedder, expected)
+                if idx is not None:
+                    _collect_garbage(index_dir)  # what a killed build may have left
+                    return idx
+                if live_dir(index_dir).joinpath("manifest.json").exists() or (index_dir / LIVE).is_symlink():
+                    log.warning("%s: rebuilding", why)
             return build(settings, embedder, progress=progress)
-    except OSError as exc:  # read-only or full disk: say where; the old index stays as it was
-        raise IndexUnavailable(f"cannot write the index to {index_dir}: {exc}") from exc
+        except OSError as exc:  # full disk, or files made read-only: say where; the old index stays live
+            raise IndexUnavailable(f"cannot write the index to {index_dir}: {exc}") from exc

@@ -1,9 +1,21 @@
 import json
+import multiprocessing
+import os
+import shutil
+import signal
+import time
 
 import pytest
 
+from rag.config import Settings
 from rag.errors import IndexUnavailable
-from rag.index import FORMAT, build, ensure, load_index
+from rag.index import BUILD_PREFIX, FORMAT, LEGACY, LIVE, LOCK, build, ensure, live_dir, load_index
+
+from .conftest import FakeEmbedder
+
+
+def _builds(index_dir):
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith(BUILD_PREFIX))
 
 
 def test_build_then_load_round_trip(tiny_settings, fake_embedder):
@@ -12,16 +24,28 @@ def test_build_then_load_round_trip(tiny_settings, fake_embedder):
     assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in built.chunks]
     assert loaded.sent_vecs.shape == built.sent_vecs.shape
     assert (loaded.chunk_vecs == built.chunk_vecs).all()
-    manifest = json.loads((tiny_settings.index_dir / "manifest.json").read_text())
+    manifest = json.loads((live_dir(tiny_settings.index_dir) / "manifest.json").read_text())
     assert manifest["format"] == FORMAT and manifest["model"] == "fake-trigram"
     assert set(manifest["files"]) == {"fund.txt", "parks.md"}
 
 
+def test_the_index_dir_holds_the_lock_the_live_build_and_nothing_beside_it(tiny_settings, fake_embedder, tmp_path):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    d = tiny_settings.index_dir
+    assert (d / LIVE).is_symlink() and not os.readlink(d / LIVE).startswith("/")  # relative: the dir can move
+    assert sorted(p.name for p in d.iterdir()) == sorted([LOCK, LIVE, *_builds(d)]) and len(_builds(d)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index"]  # no lock or temp dir beside it
+    moved = tmp_path / "moved"
+    d.rename(moved)
+    assert load_index(moved, fake_embedder).manifest["chunks"] > 0
+
+
 def test_fresh_index_is_loaded_not_rebuilt(tiny_settings, fake_embedder):
     ensure(tiny_settings, fake_embedder, progress=False)
-    mtime = (tiny_settings.index_dir / "manifest.json").stat().st_mtime_ns
+    live = os.readlink(tiny_settings.index_dir / LIVE)
+    calls = fake_embedder.calls
     ensure(tiny_settings, fake_embedder, progress=False)
-    assert (tiny_settings.index_dir / "manifest.json").stat().st_mtime_ns == mtime
+    assert os.readlink(tiny_settings.index_dir / LIVE) == live and fake_embedder.calls == calls
 
 
 def test_changed_corpus_triggers_rebuild_and_reuses_cached_vectors(tiny_settings, fake_embedder):
@@ -32,6 +56,7 @@ def test_changed_corpus_triggers_rebuild_and_reuses_cached_vectors(tiny_settings
     assert any("접수는 5월" in c.text for c in idx.chunks)
     # only the new passage, its 2 sentences and its 3 new nouns (공지, 접수, 시작) were embedded
     assert fake_embedder.calls - calls == 6
+    assert len(_builds(tiny_settings.index_dir)) == 1  # the old build is gone
 
 
 def test_changed_settings_trigger_rebuild(tiny_settings, fake_embedder):
@@ -41,25 +66,53 @@ def test_changed_settings_trigger_rebuild(tiny_settings, fake_embedder):
     assert idx.manifest["chunk_size"] == 120
 
 
-@pytest.mark.parametrize("damage", ["manifest", "chunks", "faiss", "vectors", "format"])
-def test_damaged_index_is_reported_and_rebuilt(tiny_settings, fake_embedder, damage):
+class OtherModel(FakeEmbedder):
+    name = "other-model"
+
+
+def test_an_index_from_another_model_is_rebuilt_without_its_vectors(tiny_settings, fake_embedder):
+    first = ensure(tiny_settings, fake_embedder, progress=False)
+    other = OtherModel(dim=64)
+    idx = ensure(tiny_settings, other, progress=False)
+    assert idx.manifest["model"] == "other-model" and idx.chunk_vecs.shape == (len(first.chunks), 64)
+    assert other.calls >= len(first.chunks) + len(first.sentences)  # everything embedded afresh
+    assert load_index(tiny_settings.index_dir, other).sent_vecs.shape[1] == 64
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+DAMAGE = {
+    "malformed manifest": lambda d: (d / "manifest.json").write_text("{not json"),
+    "manifest not an object": lambda d: (d / "manifest.json").write_text("[1, 2]"),
+    "other format": lambda d: (d / "manifest.json").write_text(
+        json.dumps({**json.loads((d / "manifest.json").read_text()), "format": "rag-index v0"})),
+    "truncated faiss file": lambda d: _truncate(d / "faiss" / "index.faiss"),
+    "garbage faiss file": lambda d: (d / "faiss" / "index.faiss").write_bytes(b"garbage"),
+    "truncated passage table": lambda d: _truncate(d / "chunks.json"),
+    "emptied passage table": lambda d: (d / "chunks.json").write_text("[]"),
+    "garbage sentence vectors": lambda d: (d / "sentences.npy").write_bytes(b"garbage"),
+    "missing manifest": lambda d: (d / "manifest.json").unlink(),
+    "missing passage table": lambda d: (d / "chunks.json").unlink(),
+    "missing faiss dir": lambda d: shutil.rmtree(d / "faiss"),
+    "missing bm25 dir": lambda d: shutil.rmtree(d / "bm25"),
+    "missing vocabulary vectors": lambda d: (d / "vocab.npy").unlink(),
+    "live build deleted": lambda d: shutil.rmtree(d.resolve()),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_damaged_index_is_reported_and_rebuilt(tiny_settings, fake_embedder, damage, caplog):
     ensure(tiny_settings, fake_embedder, progress=False)
-    d = tiny_settings.index_dir
-    if damage == "manifest":
-        (d / "manifest.json").write_text("{not json")
-    elif damage == "chunks":
-        (d / "chunks.json").write_text("[]")
-    elif damage == "faiss":
-        (d / "faiss" / "index.faiss").write_bytes(b"garbage")
-    elif damage == "vectors":
-        (d / "sentences.npy").write_bytes(b"garbage")
-    else:
-        m = json.loads((d / "manifest.json").read_text())
-        (d / "manifest.json").write_text(json.dumps({**m, "format": "rag-index v0"}))
-    with pytest.raises(IndexUnavailable):
-        load_index(d, fake_embedder)
+    DAMAGE[damage](tiny_settings.index_dir / LIVE)
+    with pytest.raises(IndexUnavailable, match=str(tiny_settings.index_dir)):
+        load_index(tiny_settings.index_dir, fake_embedder)
     idx = ensure(tiny_settings, fake_embedder, progress=False)
-    assert load_index(d, fake_embedder).manifest["chunks"] == len(idx.chunks) > 0
+    assert "rebuilding" in caplog.text
+    assert load_index(tiny_settings.index_dir, fake_embedder).manifest["chunks"] == len(idx.chunks) > 0
+    assert len(_builds(tiny_settings.index_dir)) == 1
 
 
 def test_interrupted_build_keeps_the_previous_index(tiny_settings, fake_embedder, monkeypatch):
@@ -73,10 +126,105 @@ def test_interrupted_build_keeps_the_previous_index(tiny_settings, fake_embedder
     monkeypatch.setattr("numpy.save", boom)
     with pytest.raises(KeyboardInterrupt):
         build(tiny_settings, fake_embedder, progress=False)
-    assert sorted(p.name for p in tiny_settings.index_dir.iterdir()) == before
-    leftovers = [p for p in tiny_settings.index_dir.parent.iterdir() if "-build-" in p.name]
-    assert leftovers == []
+    assert sorted(p.name for p in tiny_settings.index_dir.iterdir()) == before  # the half build is removed
     load_index(tiny_settings.index_dir, fake_embedder)  # still loadable
+
+
+def _build_until_killed(corpus, index_dir, writing):
+    """Child process: a build that stops for good in the middle of writing its files."""
+    import numpy
+
+    def hang(*a, **k):
+        writing.set()
+        time.sleep(600)
+
+    numpy.save = hang
+    ensure(Settings(corpus_dir=corpus, index_dir=index_dir, chunk_size=200), FakeEmbedder(), rebuild=True, progress=False)
+
+
+def test_a_build_killed_mid_way_leaves_the_previous_index_live(tiny_settings, fake_embedder):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    d = tiny_settings.index_dir
+    live = os.readlink(d / LIVE)
+    ctx = multiprocessing.get_context("spawn")
+    writing = ctx.Event()
+    child = ctx.Process(target=_build_until_killed, args=(tiny_settings.corpus_dir, d, writing))
+    child.start()
+    try:
+        assert writing.wait(120), "the child build never reached its writing phase"
+        assert len(_builds(d)) == 2  # the half-written one is there
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(30)
+    assert os.readlink(d / LIVE) == live
+    calls = fake_embedder.calls
+    idx = ensure(tiny_settings, fake_embedder, progress=False)  # the killed build's lock is free again
+    assert fake_embedder.calls == calls and idx.manifest["chunks"] > 0  # loaded, not rebuilt
+    assert _builds(d) == [live]  # and what the killed build left is gone
+
+
+def _ensure_in_child(corpus, index_dir, start, results):
+    embedder = FakeEmbedder()
+    start.wait(60)
+    idx = ensure(Settings(corpus_dir=corpus, index_dir=index_dir, chunk_size=200), embedder, progress=False)
+    results.put((embedder.calls, len(idx.chunks), os.readlink(index_dir / LIVE)))
+
+
+def test_two_processes_building_at_once_build_once(tiny_settings):
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Barrier(2), ctx.Queue()
+    children = [ctx.Process(target=_ensure_in_child, args=(tiny_settings.corpus_dir, tiny_settings.index_dir, start, results))
+                for _ in range(2)]
+    for c in children:
+        c.start()
+    got = sorted(results.get(timeout=180) for _ in children)
+    for c in children:
+        c.join(30)
+        assert c.exitcode == 0
+    (waited_calls, n1, live1), (built_calls, n2, live2) = got
+    assert waited_calls == 0 and built_calls > 0  # one built; the other waited for the lock, then loaded it
+    assert n1 == n2 > 0 and live1 == live2 == os.readlink(tiny_settings.index_dir / LIVE)
+    assert len(_builds(tiny_settings.index_dir)) == 1
+
+
+@pytest.fixture
+def read_only(monkeypatch):
+    """Make a directory read-only; as root (who writes anyway) the lock and writes fail as they would for others."""
+    made = []
+
+    def apply(d):
+        for p in [d, *d.rglob("*")]:
+            if not p.is_symlink():
+                made.append((p, p.stat().st_mode))
+                p.chmod(0o555 if p.is_dir() else 0o444)
+        if os.geteuid() == 0:
+            def denied(*a, **k):
+                raise PermissionError(13, "Permission denied")
+
+            monkeypatch.setattr("filelock.FileLock.acquire", denied)
+            monkeypatch.setattr("tempfile.mkdtemp", denied)
+
+    yield apply
+    for p, mode in made:
+        p.chmod(mode)
+
+
+def test_a_read_only_fresh_index_is_used_as_it_is(tiny_settings, fake_embedder, read_only):
+    built = ensure(tiny_settings, fake_embedder, progress=False)
+    read_only(tiny_settings.index_dir)
+    calls = fake_embedder.calls
+    idx = ensure(tiny_settings, fake_embedder, progress=False)
+    assert fake_embedder.calls == calls and len(idx.chunks) == len(built.chunks)
+
+
+def test_a_read_only_stale_index_is_reported_and_kept(tiny_settings, fake_embedder, read_only):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    (tiny_settings.corpus_dir / "more.txt").write_text("추가 문서이다.", encoding="utf-8")
+    read_only(tiny_settings.index_dir)
+    with pytest.raises(IndexUnavailable, match=r"cannot write the index to .*Permission denied.*stale \(files changed\)"
+                                               r".*RAG_INDEX_DIR"):
+        ensure(tiny_settings, fake_embedder, progress=False)
+    assert load_index(tiny_settings.index_dir, fake_embedder).manifest["chunks"] > 0
 
 
 def test_missing_index_message_names_the_fix(tmp_path, fake_embedder):
@@ -84,12 +232,28 @@ def test_missing_index_message_names_the_fix(tmp_path, fake_embedder):
         load_index(tmp_path / "none", fake_embedder)
 
 
+def test_an_index_of_the_older_layout_loads_and_is_replaced_on_rebuild(tiny_settings, fake_embedder):
+    ensure(tiny_settings, fake_embedder, progress=False)
+    d = tiny_settings.index_dir
+    old = d / os.readlink(d / LIVE)
+    for p in old.iterdir():  # files directly in index_dir, as before `current` existed
+        p.rename(d / p.name)
+    (d / LIVE).unlink()
+    old.rmdir()
+    assert load_index(d, fake_embedder).manifest["chunks"] > 0
+    calls = fake_embedder.calls
+    (tiny_settings.corpus_dir / "more.txt").write_text("추가 문서이다.", encoding="utf-8")
+    ensure(tiny_settings, fake_embedder, progress=False)
+    assert fake_embedder.calls - calls < 10  # the older index's vectors were reused
+    assert (d / LIVE).is_symlink() and not any((d / name).exists() for name in LEGACY)
+
+
 def test_index_is_a_langchain_faiss_store(tiny_settings, fake_embedder):
     from langchain_community.vectorstores import FAISS
     from langchain_community.vectorstores.utils import DistanceStrategy
 
     idx = ensure(tiny_settings, fake_embedder, progress=False)
-    store = FAISS.load_local(str(tiny_settings.index_dir / "faiss"), fake_embedder,
+    store = FAISS.load_local(str(tiny_settings.index_dir / LIVE / "faiss"), fake_embedder,
                              allow_dangerous_deserialization=True, distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT)
     docs = store.similarity_search_with_score("AI혁신펀드 900억원", k=1)
     assert docs[0][0].metadata["chunk_id"] in {c.chunk_id for c in idx.chunks}
