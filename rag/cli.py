@@ -1,4 +1,4 @@
-"""Command line: `rag index`, `rag ask "..."`, `rag eval QUESTIONS.jsonl --out RESULTS.jsonl`.
+"""Command line: `python -m rag index`, `python -m rag ask "..."`, `python -m rag eval Q.jsonl --out R.jsonl`.
 
 Only wiring: settings come from `RAG_*` variables and options; user-facing errors become a
 one-line message on stderr and the error's exit code.

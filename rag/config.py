@@ -1,6 +1,6 @@
 """Settings: one pydantic-settings object, every field overridable by a `RAG_*` environment variable.
 
-Example: `RAG_CORPUS_DIR=/data/docs RAG_TOP_K=8 rag ask "..."`.
+Example: `RAG_CORPUS_DIR=/data/docs RAG_TOP_K=8 python -m rag ask "..."`.
 Runtime arguments override these defaults (`k=None` means `settings.top_k`).
 """
 

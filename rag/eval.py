@@ -1,6 +1,6 @@
 """Eval: run a questions JSONL through the pipeline, write the results contract, print metrics.
 
-Usage: `python -m rag.eval QUESTIONS.jsonl --out RESULTS.jsonl` (same as `rag eval`).
+Usage: `python -m rag.eval QUESTIONS.jsonl --out RESULTS.jsonl` (same as `python -m rag eval`).
 The results follow the contract of shared/README.md (one object per question, input order;
 follow-ups are asked after their `history` turns in one conversation, only the last recorded).
 `metrics()` computes the same figures as the reference scorer, so a run prints them directly.
