@@ -340,7 +340,7 @@ def title_of(text: str, limit: int = 150) -> str:
         line = normalize(raw)
         if not line or is_junk(line) or is_header_line(line):
             continue
-        title = _MARKS.sub("", _LABEL.sub("", line)) or line
+        title = _MARKS.sub("", _LABEL.sub("", _MD_HEADING.sub("", line))) or line
         block = [title]
         for nxt in lines[i + 1 : i + 5]:
             if not nxt.strip() or nxt[:1].isspace() or _STARTS_ITEM.match(nxt):
