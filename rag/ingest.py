@@ -328,22 +328,47 @@ _MARKS = re.compile(r"^[-–—□■○●◇◆▷▶※•·]\s*|\s*[-–—]
 _TITLE_LINE = 45  # a headline wrapped over lines (PDF exports) comes in lines no longer than this
 
 
+_TOOLBAR_LINES = 40  # a news page's article toolbar comes within its first lines
+
+
+def _above_toolbar(lines: list[str]) -> int | None:
+    """A news page's headline sits right above its article toolbar (read aloud, font size, print, share):
+    the index of the content line just before the first run of 2+ chrome lines near the top that
+    follows content (teasers of other articles often come first). None when there is no such run."""
+    last_content, run = None, 0
+    for i, raw in enumerate(lines[:_TOOLBAR_LINES]):
+        line = normalize(raw)
+        if not line:
+            continue
+        if is_chrome(line):
+            run += 1
+            if run >= 2 and last_content is not None:
+                return last_content
+            continue
+        run = 0
+        if not is_junk(line) and not is_header_line(line):
+            last_content = i
+    return None
+
+
 def title_of(text: str, limit: int = 150) -> str:
     """A document's title: its first content line, without a short label ("제목: ...") and after any
-    header lines ("기관 보도자료", "보도시점 2025. 1. 23."). A headline wrapped over up to four short
+    header lines ("기관 보도자료", "보도시점 2025. 1. 23."); on a news page, the line right above the
+    article toolbar (see `_above_toolbar`). A headline wrapped over up to four short
     lines is joined when a blank line, an indented line or a subtitle ("- …", "▷ …") follows it.
 
     Example: title_of("제목: 보이스피싱 AI 플랫폼 출범\n본문") -> "보이스피싱 AI 플랫폼 출범"
     """
     lines = text.split("\n")
+    toolbar = _above_toolbar(lines)
     for i, raw in enumerate(lines):
         line = normalize(raw)
-        if not line or is_junk(line) or is_header_line(line):
+        if not line or is_junk(line) or is_header_line(line) or (toolbar is not None and i < toolbar):
             continue
         title = _MARKS.sub("", _LABEL.sub("", _MD_HEADING.sub("", line))) or line
         block = [title]
         for nxt in lines[i + 1 : i + 5]:
-            if not nxt.strip() or nxt[:1].isspace() or _STARTS_ITEM.match(nxt):
+            if not nxt.strip() or nxt[:1].isspace() or _STARTS_ITEM.match(nxt) or is_junk(nxt):
                 if len(block) > 1:
                     title = " ".join(block)
                 break
@@ -422,8 +447,13 @@ def is_junk(line: str) -> bool:
         return True
     if not _LETTER.search(norm) and len(re.findall(r"\d", norm)) < 4:  # "(2)", "--.", "- 3 -": layout debris
         return True
-    words = norm.lower().split()
-    return all(w.strip("|·•/:-") in _CHROME_WORDS or not w.strip("|·•/:-") for w in words)
+    return is_chrome(norm)
+
+
+def is_chrome(line: str) -> bool:
+    """True for a line made only of page controls and menu words ("기사 읽어주기", "Share | Print")."""
+    words = normalize(line).lower().split()
+    return bool(words) and all(w.strip("|·•/:-") in _CHROME_WORDS or not w.strip("|·•/:-") for w in words)
 
 
 def clean_lines(text: str) -> list[tuple[str, int]]:

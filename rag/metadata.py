@@ -7,7 +7,8 @@
    meta tags or `<time datetime>`, `<link rel=canonical>`/`og:url`;
 3. the text itself: a labelled header line near the top ("출처: …", "담당부서: …", "보도시점 2025. 3. 12."),
    a "기관 보도자료" header, a republication credit ("이 자료는 기관의 보도자료를 전재하여…"), or a lead
-   sentence naming the agency with its head ("해양수산부(장관 홍길동)는 …").
+   sentence naming the agency with its head or short name ("해양수산부(장관 홍길동)는 …",
+   "중소벤처기업부(이하 중기부)는 …").
 
 Only general conventions of press releases and web pages are used, nothing about one document. Dates are
 normalised to ISO (2025-03-12); URLs are kept only when they are absolute http(s) addresses, so nothing
@@ -136,10 +137,16 @@ _CREDIT = re.compile(r"(?:이|본)\s*자료는\s*(?P<org>[^\s'\"“”‘’].{0
 # a lead sentence naming the agency with its head: "해양수산부(장관 홍길동)는", "금융위원회(위원장:홍길동)는"
 HEAD_TITLES = ("장관", "차관", "부총리 겸 장관", "청장", "처장", "위원장", "원장", "실장", "본부장", "시장", "도지사", "지사",
                "군수", "구청장", "교육감", "소장", "관리소장", "이사장", "사장", "총장", "회장", "대표", "대표이사", "국장")
+# or with its short name: "중소벤처기업부(이하 중기부)는" (then the name must read as an agency's)
+AGENCY_ENDINGS = ("부", "처", "청", "원", "위원회", "공사", "공단", "재단", "센터", "본부", "관리소", "연구소", "시", "도",
+                  "군", "구", "교육청", "은행")
+_SUBJECT = r"\)\s*(?:는|은|이|가|에서|와|과)(?![가-힣])"
 _LEAD = re.compile(
     r"(?<![가-힣A-Za-z·])(?P<org>[가-힣A-Za-z·]{2,25})\s*\(\s*(?:"
     + "|".join(map(re.escape, sorted(HEAD_TITLES, key=len, reverse=True)))
-    + r")\s*[:：]?\s*[가-힣A-Za-z]{2,}[^()]{0,40}\)\s*(?:는|은|이|가|에서|와|과)(?![가-힣])"
+    + r")\s*[:：]?\s*[가-힣A-Za-z]{2,}[^()]{0,40}" + _SUBJECT
+    + r"|(?<![가-힣A-Za-z·])(?P<named>[가-힣·]{1,24}(?:" + "|".join(map(re.escape, AGENCY_ENDINGS)) + r"))"
+    + r"\s*\(\s*이하\s*[‘'\"“]?[가-힣A-Za-z]{2,10}[’'\"”]?\s*" + _SUBJECT
 )
 TOP_LINES = 15  # header lines are looked for among the first content lines only
 LEAD_CHARS = 3000  # the lead sentence naming the agency comes after the headline, subtitles and summary bullets
@@ -204,7 +211,7 @@ def find_source(text: str) -> str:
     if credit and (org := _org(credit["org"])):
         return org
     lead = _LEAD.search(normalize(" ".join(text[:LEAD_CHARS].split("\n"))))  # lines rejoined: PDF/page text breaks them
-    return _org(lead["org"]) if lead else ""
+    return _org(lead["org"] or lead["named"]) if lead else ""
 
 
 def is_header_line(line: str) -> bool:

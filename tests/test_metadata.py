@@ -1,5 +1,6 @@
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -227,3 +228,30 @@ def test_file_name_is_the_last_resort_title(tmp_path):
     corpus = _corpus(tmp_path, {"scan.txt": "- 1 -\n\n(2)\n"})  # page numbers only: no line reads as a title
     (doc,) = load(corpus)
     assert doc.title == "scan.txt"
+
+
+def test_news_page_title_is_the_line_above_the_article_toolbar():
+    page = ("다른 기사 제목 하나\n\n다른 기사 제목 둘\n\n중기부, AI 스타트업 육성 방안 발표\n\n기사 읽어주기\n다시듣기\n"
+            "폰트 확대 폰트 축소 프린트하기\n\n중소벤처기업부(이하 중기부)는 20일 방안을 발표했다.\n")
+    assert title_of(page) == "중기부, AI 스타트업 육성 방안 발표"
+    assert find_source(page) == "중소벤처기업부"
+    assert title_of("공유하기\n프린트\n청년 지원 확대\n본문은 여기에 있다.") == "청년 지원 확대"  # menus before the headline
+
+
+def test_short_name_lead_needs_an_agency_like_name():
+    assert find_source("제목\n「개인정보 보호법」(이하 ‘보호법’)은 개정되었다.") == ""
+    assert find_source("제목\n서울특별시(이하 서울시)는 공원을 연다.") == "서울특별시"
+
+
+PRESS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "press_releases_dev"
+
+
+@pytest.mark.skipif(not PRESS.exists(), reason="press releases not present")
+def test_real_press_releases_get_titles_agencies_and_dates():
+    """Floors on the 51 dev releases (HTML fragments, PDF text, page text): 51 titles from the text,
+    38 agencies and 14 dates found today (the others do not state them near the top)."""
+    docs = load(PRESS)
+    assert all(d.title and d.title != d.name and not is_header_line(d.title) for d in docs)
+    assert sum(bool(d.source_name) for d in docs) >= 35
+    assert sum(bool(d.date) for d in docs) >= 14
+    assert all(len(d.source_name) <= 20 for d in docs)  # an agency's name, not a sentence
