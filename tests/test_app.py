@@ -150,7 +150,13 @@ def test_chat_in_a_real_browser(server, browser):
     answer = _ask(page, "AI혁신펀드는 얼마인가요?", ".rag-answer")
     assert "900억원" in answer.inner_text()
     cite = page.locator(".rag-cite summary").first
-    assert "ai_startup_policy_briefing.txt" in cite.inner_text()
+    # "[1] 제목 · 출처 · 날짜": the document's title as ingest finds it, no file name, chunk id or offsets
+    from rag.ingest import load
+
+    doc = load(REAL_CORPUS)[0]
+    shown = cite.inner_text()
+    assert shown.startswith("[1]") and doc.title[:30] in shown and doc.source_name in shown
+    assert doc.name not in shown and "#" not in shown
     cite.click()  # expand: the supporting sentence is highlighted
     assert "900억원" in page.locator(".rag-cite mark").first.inner_text()
     _ask(page, "How many people live in Seongbuk-gu?", ".rag-abstain")
