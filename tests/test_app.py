@@ -41,6 +41,9 @@ def server(tmp_path_factory):
         "</article></body></html>",
         encoding="utf-8",
     )
+    # its metadata comes from the sidecar: the citation links the title to the URL
+    (corpus / "metadata.jsonl").write_text('{"file": "notice.html", "source": "City Hall", "date": "2026-01-05", '
+                                           '"url": "https://city.example/notice"}\n', encoding="utf-8")
     port = _free_port()
     env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(root / "index"), "RAG_PORT": str(port)}
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env,
@@ -176,6 +179,9 @@ def test_html_in_a_question_or_document_is_shown_as_text(server, browser):
     assert page.locator(".message img[src='x']").count() == 0
     assert "onerror=alert(1)" in page.locator(".rag-cites, .rag-answer").last.inner_text() or \
         "<img src=x" in page.inner_text("body")
+    # the notice's citation: "[n] Notice · City Hall · 2026-01-05", the title a link to its URL
+    summary = page.locator(".rag-cite summary", has=page.locator("a[href='https://city.example/notice']")).first
+    assert summary.locator("a").inner_text() == "Notice" and "Notice · City Hall · 2026-01-05" in summary.inner_text()
     page.close()
 
 
