@@ -107,20 +107,18 @@ _BLOCK_TAGS = ("p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h
 
 # Elements a reader never sees: their text is not indexed (hidden text is a classic way to slip
 # instructions or keywords into a page).
-_HIDDEN = (
-    "//script|//style|//noscript|//template|//head|//*[@hidden]|//*[@aria-hidden='true']"
-    "|//input[@type='hidden']"
-    "|//*[contains(translate(translate(@style, ' ', ''), 'DISPLAYNOEVBTHF', 'displaynoevbthf'), 'display:none')]"
-    "|//*[contains(translate(translate(@style, ' ', ''), 'VISBLTYHDEN', 'visbltyhden'), 'visibility:hidden')]"
-    "|//*[contains(translate(@style, ' ', ''), 'font-size:0;') or substring(translate(@style, ' ', ''),"
-    " string-length(translate(@style, ' ', '')) - 10) = 'font-size:0']"
+_HIDDEN = "//script|//style|//noscript|//template|//head|//*[@hidden]|//*[@aria-hidden='true']|//input[@type='hidden']"
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|(?<![-\w])font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:;|!|$)",
+    re.IGNORECASE,
 )
 
 
 def _drop_hidden(tree) -> None:
-    for bad in tree.xpath(_HIDDEN):
-        if bad.getparent() is not None:
-            bad.drop_tree()
+    hidden = tree.xpath(_HIDDEN) + [el for el in tree.xpath("//*[@style]") if _HIDDEN_STYLE.search(el.get("style"))]
+    for el in hidden:
+        if el.getparent() is not None:
+            el.drop_tree()
 
 
 def _fragment_text(html: str) -> str:
@@ -172,10 +170,6 @@ def read_document(path: Path) -> tuple[str, DocMeta]:
     if suffix == ".pdf":
         return _read_pdf(path), DocMeta()
     return _read_text(path), DocMeta()
-
-
-def read_file(path: Path) -> str:
-    return read_document(path)[0]
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:

@@ -401,6 +401,7 @@ def test_abuse_html_scripts_and_styles_are_not_indexed(tmp_path):
         '<span style="DISPLAY: None ;">숨은 지시문</span>',
         '<p style="visibility: hidden">숨은 지시문</p>',
         '<p style="font-size:0">숨은 지시문</p>',
+        '<p style="color:red; font-size: 0px !important">숨은 지시문</p>',
         "<p hidden>숨은 지시문</p>",
         '<div aria-hidden="true">숨은 지시문</div>',
         '<input type="hidden" value="x">',
