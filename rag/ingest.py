@@ -1,8 +1,12 @@
 """Ingest: read corpus files, strip page junk, and cut the text into passages and sentences.
 
-`load(dir) -> list[Document]` reads every .txt/.md/.html/.pdf file (unreadable ones are skipped
-with a warning); `chunk(docs, size, overlap) -> list[Chunk]` turns them into paragraph-sized
-passages that keep their heading and their footnotes, each with its sentences.
+`load(dir) -> list[Document]` reads every .txt/.md/.html/.pdf file and gives each its metadata
+(title, agency, date, URL: see `metadata.py`); a file that is empty, binary, undecodable, over the
+size limit or fails to parse is skipped with a warning naming it and the reason, and the rest is
+read. Text in any encoding charset-normalizer recognises (CP949/EUC-KR included) is decoded; HTML
+scripts, styles and hidden elements are never read. `chunk(docs, size, overlap) -> list[Chunk]`
+turns documents into paragraph-sized passages that keep their heading and their footnotes, each
+with its sentences. The corpus's `metadata.jsonl` is read as metadata, never as a document.
 
 Cleaning is generic: boilerplate lines (copyright, source credits, share/print/font controls,
 repeated lines) are dropped by their shape and by a vocabulary of web-page chrome, never by
@@ -13,16 +17,16 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import CorpusMissing, NoDocuments
+from .metadata import SIDECAR, DocMeta, from_html, from_text, is_header_line, merge, read_sidecar
 from .text import normalize
 
 log = logging.getLogger(__name__)
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
-ENCODINGS = ("utf-8-sig", "cp949", "utf-16")
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,10 @@ class Document:
     source: str  # display path, e.g. "corpus/briefing.txt"
     name: str  # path relative to the corpus dir, used in chunk ids
     text: str  # the text as read (HTML/PDF already converted to text), tidied
-    title: str = ""  # its first line (a press release's headline), "" if none
+    title: str = ""  # its title (metadata.py; else its first line, else the file name)
+    source_name: str = ""  # the agency that published it, "" when unknown
+    date: str = ""  # its date, ISO (2025-03-12), "" when unknown
+    url: str = ""  # its http(s) address, "" when unknown
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,10 @@ class Chunk:
     end: int
     section: str = ""  # nearest heading above the passage ("" if none)
     sentences: list[Sentence] = field(default_factory=list)
-    title: str = ""  # the document's title
+    title: str = ""  # the document's title, agency, date and URL (Document)
+    source_name: str = ""
+    date: str = ""
+    url: str = ""
 
     @property
     def embed_text(self) -> str:
@@ -63,20 +73,52 @@ class Chunk:
 # ---------------------------------------------------------------- reading files
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def decode(raw: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), else the encoding charset-normalizer detects
+    (CP949/EUC-KR, UTF-16 …). Raises ValueError for binary content.
+
+    Example: decode("예산은 10억원이다.".encode("cp949")) -> "예산은 10억원이다."
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+        if best is None:
+            raise ValueError("binary content, not text (no text encoding fits)") from None
+        text = str(best)
+    sample = text[:8192]
+    if sample and len(_CONTROL.findall(sample)) > 0.01 * len(sample):
+        raise ValueError("binary content, not text (control characters)")
+    return text
+
+
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ValueError("binary content, not text")
-    for enc in ENCODINGS:
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise ValueError(f"cannot decode as any of {', '.join(ENCODINGS)}")
+    return decode(path.read_bytes())
 
 
 _BLOCK_TAGS = ("p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
                "blockquote", "ul", "ol", "dd", "dt", "pre", "header", "footer")
+
+
+# Elements a reader never sees: their text is not indexed (hidden text is a classic way to slip
+# instructions or keywords into a page).
+_HIDDEN = "//script|//style|//noscript|//template|//head|//*[@hidden]|//*[@aria-hidden='true']|//input[@type='hidden']"
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|(?<![-\w])font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:;|!|$)",
+    re.IGNORECASE,
+)
+
+
+def _drop_hidden(tree) -> None:
+    hidden = tree.xpath(_HIDDEN) + [el for el in tree.xpath("//*[@style]") if _HIDDEN_STYLE.search(el.get("style"))]
+    for el in hidden:
+        if el.getparent() is not None:
+            el.drop_tree()
 
 
 def _fragment_text(html: str) -> str:
@@ -84,8 +126,7 @@ def _fragment_text(html: str) -> str:
     from lxml import html as lxml_html
 
     tree = lxml_html.fragment_fromstring(html, create_parent="div")
-    for bad in tree.xpath("//script|//style|//noscript|//template"):
-        bad.drop_tree()
+    _drop_hidden(tree)
     for el in tree.iter("br", *_BLOCK_TAGS):
         el.tail = "\n" + (el.tail or "")
         if el.tag != "br":
@@ -95,18 +136,22 @@ def _fragment_text(html: str) -> str:
     return tree.text_content()
 
 
-def _read_html(path: Path) -> str:
-    """A whole page goes through trafilatura (main content, no menus); a fragment without <html>/<body>
-    (a CMS field, a feed's content_html) is all content, so all its text is kept."""
-    import trafilatura
-
-    html = _read_text(path)
+def html_text(html: str) -> str:
+    """Visible text of HTML. A whole page goes through trafilatura (main content, no menus); a fragment
+    without <html>/<body> (a CMS field, a feed's content_html) is all content, so all its text is kept.
+    Scripts, styles and hidden elements are dropped first in both cases."""
     if not re.search(r"<(html|body)\b", html[:5000], re.I):
         return _fragment_text(html)
+    import trafilatura
+    from lxml import html as lxml_html
+
+    tree = lxml_html.document_fromstring(html)
+    _drop_hidden(tree)
     text = trafilatura.extract(
-        html, include_comments=False, include_tables=True, favor_recall=True, output_format="txt"
+        lxml_html.tostring(tree, encoding="unicode"),
+        include_comments=False, include_tables=True, favor_recall=True, output_format="txt",
     )
-    return text or _fragment_text(html)  # trafilatura found no main content: all visible text
+    return text or _fragment_text(lxml_html.tostring(tree.body if tree.body is not None else tree, encoding="unicode"))
 
 
 def _read_pdf(path: Path) -> str:
@@ -116,16 +161,19 @@ def _read_pdf(path: Path) -> str:
     return "\n\n".join((page.extract_text() or "") for page in reader.pages)
 
 
-def read_file(path: Path) -> str:
+def read_document(path: Path) -> tuple[str, DocMeta]:
+    """A file's text and the metadata its markup states (HTML head and headings; none for other files)."""
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
-        return _read_html(path)
+        html = _read_text(path)
+        return html_text(html), from_html(html)
     if suffix == ".pdf":
-        return _read_pdf(path)
-    return _read_text(path)
+        return _read_pdf(path), DocMeta()
+    return _read_text(path), DocMeta()
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The documents of a corpus: every supported file, hidden files and the metadata sidecar excluded."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusMissing(f"corpus directory {corpus_dir} does not exist")
@@ -134,32 +182,61 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     )
 
 
-def load(corpus_dir: Path) -> list[Document]:
-    """Read every supported file under `corpus_dir`; skip (with a warning) those that fail.
+def input_files(corpus_dir: Path) -> list[Path]:
+    """Everything an index is built from: the documents and, when present, the metadata sidecar."""
+    sidecar = Path(corpus_dir) / SIDECAR
+    return corpus_files(corpus_dir) + ([sidecar] if sidecar.is_file() else [])
 
-    Example: `docs = load(Path("corpus"))`
+
+def _size_problem(path: Path, max_file_mb: float | None) -> str:
+    size = path.stat().st_size
+    if size == 0:
+        return "empty file (0 bytes)"
+    if max_file_mb is not None and size > max_file_mb * 1_000_000:
+        return f"{size / 1_000_000:.1f} MB is over the {max_file_mb:g} MB limit (RAG_MAX_FILE_MB)"
+    return ""
+
+
+def load(corpus_dir: Path, *, max_file_mb: float | None = None) -> list[Document]:
+    """Read every supported file under `corpus_dir` with its metadata; skip, with a warning naming the
+    file and the reason, those that are empty, larger than `max_file_mb` (None: no limit), binary,
+    undecodable or fail to parse. The sidecar `metadata.jsonl` overrides what the files state.
+
+    Example: `docs = load(Path("corpus"), max_file_mb=50)`
     """
     corpus_dir = Path(corpus_dir)
     files = corpus_files(corpus_dir)
+    sidecar = read_sidecar(corpus_dir)
     docs: list[Document] = []
     for path in files:
         name = path.relative_to(corpus_dir).as_posix()
         try:
-            text = read_file(path)
+            problem = _size_problem(path, max_file_mb)
+            if problem:
+                log.warning("skipping %s: %s", path, problem)
+                continue
+            text, marked = read_document(path)
         except Exception as exc:  # any reader failure: skip this file, keep the rest
             log.warning("skipping %s: %s", path, exc)
             continue
         if not text.strip():
             log.warning("skipping %s: no text", path)
             continue
-        docs.append(Document(source=f"{corpus_dir.name}/{name}", name=name, text=clean_spaces(text)))
+        text = clean_spaces(text)
+        # header lines ("기관 보도자료", "보도시점 …") are read before boilerplate removal drops them
+        meta = merge(sidecar.pop(name, None), marked, from_text(text), DocMeta(title=title_of(text)))
+        docs.append(Document(f"{corpus_dir.name}/{name}", name, text, meta.title, meta.source, meta.date, meta.url))
+    for name in sidecar:
+        log.warning("%s names %s, which is not a readable document of the corpus", corpus_dir / SIDECAR, name)
     if not docs:
         raise NoDocuments(f"no readable {'/'.join(SUPPORTED)} files in {corpus_dir}")
     # boilerplate goes first, line by line, before broken lines are rejoined into sentences
     out = []
     for doc in drop_boilerplate(docs):
         text = tidy(doc.text)
-        out.append(Document(doc.source, doc.name, text, title_of(text)))
+        found = from_text(text)  # a lead sentence broken across lines is whole again
+        out.append(replace(doc, text=text, title=doc.title or title_of(text) or doc.name,
+                           source_name=doc.source_name or found.source, date=doc.date or found.date))
     return out
 
 
@@ -241,17 +318,58 @@ def tidy(text: str) -> str:
 
 
 _LABEL = re.compile(r"^\s*[^\W\d_]{1,4}\s*[:：]\s*")
+_MARKS = re.compile(r"^[-–—□■○●◇◆▷▶※•·]\s*|\s*[-–—]$")  # "- 부제 -", "□ 첫 문장": the marks are no title
+_TITLE_LINE = 45  # a headline wrapped over lines (PDF exports) comes in lines no longer than this
+
+
+_TOOLBAR_LINES = 40  # a news page's article toolbar comes within its first lines
+
+
+def _above_toolbar(lines: list[str]) -> int | None:
+    """A news page's headline sits right above its article toolbar (read aloud, font size, print, share):
+    the index of the content line just before the first run of 2+ chrome lines near the top that
+    follows content (teasers of other articles often come first). None when there is no such run."""
+    last_content, run = None, 0
+    for i, raw in enumerate(lines[:_TOOLBAR_LINES]):
+        line = normalize(raw)
+        if not line:
+            continue
+        if is_chrome(line):
+            run += 1
+            if run >= 2 and last_content is not None:
+                return last_content
+            continue
+        run = 0
+        if not is_junk(line) and not is_header_line(line):
+            last_content = i
+    return None
 
 
 def title_of(text: str, limit: int = 150) -> str:
-    """A document's title: its first content line, without a short label ("제목: ...").
+    """A document's title: its first content line, without a short label ("제목: ...") and after any
+    header lines ("기관 보도자료", "보도시점 2025. 1. 23."); on a news page, the line right above the
+    article toolbar (see `_above_toolbar`). A headline wrapped over up to four short
+    lines is joined when a blank line, an indented line or a subtitle ("- …", "▷ …") follows it.
 
     Example: title_of("제목: 보이스피싱 AI 플랫폼 출범\n본문") -> "보이스피싱 AI 플랫폼 출범"
     """
-    for line in text.split("\n"):
-        line = normalize(line)
-        if line and not is_junk(line):
-            return _LABEL.sub("", line)[:limit]
+    lines = text.split("\n")
+    toolbar = _above_toolbar(lines)
+    for i, raw in enumerate(lines):
+        line = normalize(raw)
+        if not line or is_junk(line) or is_header_line(line) or (toolbar is not None and i < toolbar):
+            continue
+        title = _MARKS.sub("", _LABEL.sub("", _MD_HEADING.sub("", line))) or line
+        block = [title]
+        for nxt in lines[i + 1 : i + 5]:
+            if not nxt.strip() or nxt[:1].isspace() or _STARTS_ITEM.match(nxt) or is_junk(nxt):
+                if len(block) > 1:
+                    title = " ".join(block)
+                break
+            if _ENDS.search(block[-1]) or len(block[-1]) > _TITLE_LINE or len(normalize(nxt)) > _TITLE_LINE:
+                break
+            block.append(normalize(nxt))
+        return title[:limit]
     return ""
 
 
@@ -288,7 +406,7 @@ def drop_boilerplate(docs: list[Document], *, min_files: int = 3) -> list[Docume
         kept = "\n".join(ln for ln, d in zip(lines, drop) if not d)
         if any(drop):
             log.debug("%s: %d repeated lines dropped", doc.name, sum(drop))
-        out.append(Document(doc.source, doc.name, kept, doc.title) if kept.strip() else doc)
+        out.append(replace(doc, text=kept) if kept.strip() else doc)
     return out
 
 
@@ -323,8 +441,13 @@ def is_junk(line: str) -> bool:
         return True
     if not _LETTER.search(norm) and len(re.findall(r"\d", norm)) < 4:  # "(2)", "--.", "- 3 -": layout debris
         return True
-    words = norm.lower().split()
-    return all(w.strip("|·•/:-") in _CHROME_WORDS or not w.strip("|·•/:-") for w in words)
+    return is_chrome(norm)
+
+
+def is_chrome(line: str) -> bool:
+    """True for a line made only of page controls and menu words ("기사 읽어주기", "Share | Print")."""
+    words = normalize(line).lower().split()
+    return bool(words) and all(w.strip("|·•/:-") in _CHROME_WORDS or not w.strip("|·•/:-") for w in words)
 
 
 def clean_lines(text: str) -> list[tuple[str, int]]:
@@ -550,6 +673,9 @@ def chunk(docs: list[Document], size: int = 500, overlap: int = 0) -> list[Chunk
                         section=block.section,
                         sentences=split_sentences(piece),
                         title=doc.title,
+                        source_name=doc.source_name,
+                        date=doc.date,
+                        url=doc.url,
                     )
                 )
                 n += 1

@@ -1,8 +1,11 @@
 """Render answers for the browser: safe HTML with [n] markers and expandable citations.
 
-Every piece of document text and user input is HTML-escaped here, so markup inside a corpus
-file or a question is shown as text and never executed. UI strings follow the question's
-language. No gradio import: the web layer (app.py) only places these strings.
+A citation reads "[1] 제목 · 출처 · 날짜" (the title links to the document when its URL is known) with
+the passage folded under it; file names, chunk ids and offsets stay in the API (`Answer.to_dict`).
+Every piece of document text, metadata and user input is HTML-escaped here, so markup inside a
+corpus file or a question is shown as text and never executed; only absolute http(s) URLs become
+links. UI strings follow the question's language. No gradio import: the web layer (app.py) only
+places these strings.
 """
 
 from __future__ import annotations
@@ -11,20 +14,21 @@ import html
 import re
 
 from .answer import Answer, Citation
+from .metadata import clean_url
 
 UI = {
     "en": {
         "sources": "Sources",
         "related": "Related passages (not an answer)",
+        "related_label": "Related",  # "Related 1", "Related 2": passages that are not cited as an answer
         "not_found": "Not in the document",
-        "chars": "characters",
         "section": "section",
     },
     "ko": {
         "sources": "출처",
         "related": "관련 구절 (답변 아님)",
+        "related_label": "참고",
         "not_found": "문서에 없는 내용",
-        "chars": "문자 위치",
         "section": "단락",
     },
 }
@@ -42,13 +46,38 @@ def _highlight(passage: str, sentence: str) -> str:
     return html.escape(passage)
 
 
+TITLE_CHARS = 90  # a longer title (often a lead sentence) is cut at a word, the whole one shown on hover
+
+
+def _shorten(text: str, limit: int = TITLE_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if " " in cut[limit // 2 :]:  # end at a word when one ends in the second half
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.·-") + "…"
+
+
+def cite_line(c: Citation) -> str:
+    """"제목 · 출처 · 날짜" as safe HTML: the title (else the file name) linked to the document's URL when
+    it is an http(s) address, then the agency and the date when known."""
+    full = c.title or c.source.rsplit("/", 1)[-1]
+    title = html.escape(_shorten(full))
+    url = clean_url(c.url)
+    if url:
+        title = f"<a href=\"{html.escape(url, quote=True)}\" target=\"_blank\" rel=\"noopener noreferrer\">{title}</a>"
+    hover = f" title=\"{html.escape(full, quote=True)}\"" if len(full) > TITLE_CHARS else ""
+    rest = "".join(f" · {html.escape(part)}" for part in (c.source_name, c.date) if part)
+    return f"<span class='rag-doc'{hover}>{title}</span>{rest}"
+
+
 def citation_html(c: Citation, label: str, lang: str) -> str:
+    """One source: "[1] 제목 · 출처 · 날짜" with the passage (its sentence highlighted) folded under it."""
     ui = UI[lang]
-    where = f"{html.escape(c.source)} · {html.escape(c.chunk_id)} · {ui['chars']} {c.start}–{c.end}"
     section = f"<div class='rag-section'>{ui['section']}: {html.escape(c.section)}</div>" if c.section else ""
     body = _highlight(c.text, c.highlight).replace("\n", "<br>")
     return (
-        f"<details class='rag-cite'><summary><b>{html.escape(label)}</b> {where}</summary>"
+        f"<details class='rag-cite'><summary><b>{html.escape(label)}</b> {cite_line(c)}</summary>"
         f"{section}<div class='rag-passage'>{body}</div></details>"
     )
 
@@ -64,15 +93,16 @@ _LEAD = re.compile(r"^\*\*(.+?)\*\* — ")  # the answer itself, before the quot
 
 def answer_html(ans: Answer) -> str:
     """The whole bot message: answer text (escaped, markers bold), then the citations folded."""
-    ui = UI.get(ans.lang, UI["en"])
+    lang = ans.lang if ans.lang in UI else "en"
+    ui = UI[lang]
     text = _LEAD.sub(r"<strong class='rag-lead'>\1</strong> — ", _MARKER.sub(r"<b>[\1]</b>", html.escape(ans.text)))
     if ans.abstained:
         head = f"<div class='rag-abstain'>⚠️ <b>{ui['not_found']}</b><br>{text}</div>"
-        items = [citation_html(c, f"~{i}", ans.lang) for i, c in enumerate(ans.contexts[:3], 1)]
+        items = [citation_html(c, f"{ui['related_label']} {i}", lang) for i, c in enumerate(ans.contexts[:3], 1)]
         title = ui["related"]
     else:
         head = f"<div class='rag-answer'>{text}</div>"
-        items = [citation_html(c, f"[{c.n}]", ans.lang) for c in ans.citations]
+        items = [citation_html(c, f"[{c.n}]", lang) for c in ans.citations]
         title = ui["sources"]
     if not items:
         return head

@@ -41,6 +41,9 @@ def server(tmp_path_factory):
         "</article></body></html>",
         encoding="utf-8",
     )
+    # its metadata comes from the sidecar: the citation links the title to the URL
+    (corpus / "metadata.jsonl").write_text('{"file": "notice.html", "source": "City Hall", "date": "2026-01-05", '
+                                           '"url": "https://city.example/notice"}\n', encoding="utf-8")
     port = _free_port()
     env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(root / "index"), "RAG_PORT": str(port)}
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env,
@@ -150,7 +153,13 @@ def test_chat_in_a_real_browser(server, browser):
     answer = _ask(page, "AI혁신펀드는 얼마인가요?", ".rag-answer")
     assert "900억원" in answer.inner_text()
     cite = page.locator(".rag-cite summary").first
-    assert "ai_startup_policy_briefing.txt" in cite.inner_text()
+    # "[1] 제목 · 출처 · 날짜": the document's title as ingest finds it, no file name, chunk id or offsets
+    from rag.ingest import load
+
+    doc = load(REAL_CORPUS)[0]
+    shown = cite.inner_text()
+    assert shown.startswith("[1]") and doc.title[:30] in shown and doc.source_name in shown
+    assert doc.name not in shown and "#" not in shown
     cite.click()  # expand: the supporting sentence is highlighted
     assert "900억원" in page.locator(".rag-cite mark").first.inner_text()
     _ask(page, "How many people live in Seongbuk-gu?", ".rag-abstain")
@@ -170,6 +179,9 @@ def test_html_in_a_question_or_document_is_shown_as_text(server, browser):
     assert page.locator(".message img[src='x']").count() == 0
     assert "onerror=alert(1)" in page.locator(".rag-cites, .rag-answer").last.inner_text() or \
         "<img src=x" in page.inner_text("body")
+    # the notice's citation: "[n] Notice · City Hall · 2026-01-05", the title a link to its URL
+    summary = page.locator(".rag-cite summary", has=page.locator("a[href='https://city.example/notice']")).first
+    assert summary.locator("a").inner_text() == "Notice" and "Notice · City Hall · 2026-01-05" in summary.inner_text()
     page.close()
 
 

@@ -56,3 +56,28 @@ def test_concurrent_users_get_their_own_answers(tiny_pipeline):
     for q, a in zip(questions, answers):
         assert a.question == q
         assert ("900억원" in a.contexts[0].text) if "펀드" in q else ("12 new parks" in a.contexts[0].text)
+
+
+def test_answer_dict_keeps_machine_fields_and_adds_document_metadata(tmp_path, fake_embedder):
+    import json
+
+    from rag.chat import Pipeline
+    from rag.config import Settings
+    from rag.index import ensure
+
+    from .conftest import write_corpus
+
+    corpus = write_corpus(tmp_path)
+    (corpus / "metadata.jsonl").write_text(json.dumps(
+        {"file": "fund.txt", "title": "AI 혁신펀드 조성", "source": "중소벤처기업부", "date": "2025.3.12",
+         "url": "https://www.korea.kr/briefing/1"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chunk_size=200)
+    pipeline = Pipeline(settings=settings, index=ensure(settings, fake_embedder, progress=False))
+    d = pipeline.answer("AI혁신펀드 규모는 얼마인가요?").to_dict()
+    fund = next(c for c in d["contexts"] if c["chunk_id"].startswith("fund.txt#"))
+    assert fund["source"] == "corpus/fund.txt" and isinstance(fund["start"], int) and fund["end"] > fund["start"]
+    assert (fund["title"], fund["source_name"], fund["date"], fund["url"]) == (
+        "AI 혁신펀드 조성", "중소벤처기업부", "2025-03-12", "https://www.korea.kr/briefing/1")
+    parks = next(c for c in d["contexts"] if c["chunk_id"].startswith("parks.md#"))
+    assert (parks["title"], parks["source_name"], parks["date"], parks["url"]) == ("City parks", "", "", "")
+    assert all(c in d["contexts"] for c in d["citations"])

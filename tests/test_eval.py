@@ -28,7 +28,8 @@ def test_run_writes_the_results_contract(tiny_pipeline, tmp_path):
     assert [r["id"] for r in results] == ["a", "b", "c", "d"]
     for r in results:
         assert {"id", "question", "answer", "abstained", "citations", "contexts", "latency_ms"} <= set(r)
-        assert all({"source", "chunk_id", "text", "score"} <= set(c) for c in r["contexts"] + r["citations"])
+        assert all({"source", "chunk_id", "text", "score", "start", "end", "title", "date", "url"} <= set(c)
+                   for c in r["contexts"] + r["citations"])
         assert len(r["contexts"]) >= min(5, len(tiny_pipeline.index.chunks))
     m = metrics(QUESTIONS, results)
     assert m["hit@3"] == 100.0 and m["errors"] == 0  # answer quality is tested with the real model (integration)

@@ -271,3 +271,18 @@ def test_unwritable_index_is_a_clear_error_and_keeps_the_old_one(tiny_settings, 
     with pytest.raises(IndexUnavailable, match="cannot write the index"):
         ensure(tiny_settings, fake_embedder, progress=False)
     assert load_index(tiny_settings.index_dir, fake_embedder).manifest["chunks"] > 0
+
+
+def test_document_metadata_is_persisted_and_a_sidecar_change_rebuilds(tiny_settings, fake_embedder):
+    sidecar = tiny_settings.corpus_dir / "metadata.jsonl"
+    sidecar.write_text(json.dumps({"file": "parks.md", "source": "City Hall", "date": "2026-01-05",
+                                   "url": "https://city.example/parks"}) + "\n", encoding="utf-8")
+    ensure(tiny_settings, fake_embedder, progress=False)
+    loaded = load_index(tiny_settings.index_dir, fake_embedder)
+    parks = [c for c in loaded.chunks if c.chunk_id.startswith("parks.md#")]
+    assert parks and all((c.title, c.source_name, c.date, c.url) == ("City parks", "City Hall", "2026-01-05",
+                                                                      "https://city.example/parks") for c in parks)
+    assert not any(c.chunk_id.startswith("metadata.jsonl") for c in loaded.chunks)
+    sidecar.write_text(json.dumps({"file": "parks.md", "title": "Parks plan 2026"}) + "\n", encoding="utf-8")
+    rebuilt = ensure(tiny_settings, fake_embedder, progress=False)
+    assert {c.title for c in rebuilt.chunks if c.chunk_id.startswith("parks.md#")} == {"Parks plan 2026"}
