@@ -6,17 +6,20 @@ Runtime arguments override these defaults (`k=None` means `settings.top_k`).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
 
     # Where the documents live and where the built index goes.
     corpus_dir: Path = PROJECT_ROOT / "corpus"
@@ -44,12 +47,49 @@ class Settings(BaseSettings):
     # Input limits.
     max_question_chars: int = Field(1000, ge=10)
 
-    # Web app.
-    host: str = "127.0.0.1"
-    port: int = 7860
+    # Web app. Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (set by hosts such as Hugging Face
+    # Spaces) are honoured; RAG_HOST / RAG_PORT win when both are given.
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("host", "RAG_HOST", "GRADIO_SERVER_NAME"))
+    port: int = Field(7860, ge=1, le=65535, validation_alias=AliasChoices("port", "RAG_PORT", "GRADIO_SERVER_PORT"))
     share: bool = False
-    concurrency_limit: int = Field(4, ge=1)
-    max_queue_size: int = Field(64, ge=1)
+    concurrency_limit: int = Field(4, ge=1, description="questions answered at the same time")
+    max_queue_size: int = Field(64, ge=1, description="questions waiting; beyond this, 'busy, try again' at once")
+    # Language of the web page (`<html lang>`, labels, notices): "ko" or "en".
+    ui_lang: str = Field("ko", pattern="^(ko|en)$")
+    # Questions per client address (limits notation: "20/minute", "100/hour;10/minute"); "" turns it off.
+    rate_limit: str = "20/minute"
+    # Portal origins allowed to embed the chat/widget in an iframe (CSP frame-ancestors, besides 'self');
+    # comma- or space-separated, e.g. "https://www.gov.example https://portal.example".
+    frame_ancestors: Annotated[list[str], NoDecode] = []
+    # Off by default. A file path turns on question logging: local, rotated, never the client's address.
+    question_log: Path | None = None
+    question_log_max_bytes: int = Field(5_000_000, ge=10_000, description="size at which the log rotates")
+    question_log_backups: int = Field(5, ge=1, description="rotated files kept")
+
+    @field_validator("frame_ancestors", mode="before")
+    @classmethod
+    def _split_origins(cls, v: object) -> object:
+        return v.replace(",", " ").split() if isinstance(v, str) else v
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _check_origins(cls, v: list[str]) -> list[str]:
+        for origin in v:
+            if not re.fullmatch(r"(https?://[^\s;,'\"]+|'self'|'none')", origin):
+                raise ValueError(f"frame ancestor {origin!r} must look like https://portal.example")
+        return v
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, v: str) -> str:
+        if v.strip():
+            from limits import parse_many
+
+            try:
+                parse_many(v)
+            except ValueError:
+                raise ValueError(f"rate limit {v!r} must look like '20/minute' or '100/hour;10/minute'") from None
+        return v.strip()
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":

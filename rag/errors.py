@@ -39,3 +39,21 @@ class BadQuestionsFile(RagError):
     """An eval questions file that cannot be read or parsed."""
 
     exit_code = 5
+
+
+class RateLimited(RagError):
+    """A client asked more questions than `settings.rate_limit` allows."""
+
+    exit_code = 6
+
+
+class BadSettings(RagError):
+    """A `RAG_*` (or `GRADIO_SERVER_*`) setting has a value that cannot be used."""
+
+    exit_code = 7
+
+
+class PortBusy(RagError):
+    """The web app's host/port is already taken (or cannot be bound)."""
+
+    exit_code = 8
