@@ -50,6 +50,13 @@ CSS = """
 """
 
 
+def lang_head(lang: str) -> str:
+    """Keeps `<html lang>` on the page language (Gradio's i18n would set it to the browser's locale)."""
+    return ("<script>(() => { const h = document.documentElement, fix = () => { if (h.lang !== '%s') h.lang = '%s'; };"
+            " new MutationObserver(fix).observe(h, {attributes: true, attributeFilter: ['lang']}); fix(); })();</script>"
+            % (lang, lang))
+
+
 def load_examples(corpus_dir: Path) -> list[str]:
     """Example questions shipped with a corpus (`examples.json`, a JSON list; not indexed)."""
     try:
@@ -114,8 +121,10 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False, limiter: RateLimiter 
             box = gr.Textbox(placeholder=t["placeholder"], show_label=False, scale=5, lines=1, max_lines=6,
                              elem_id="question", autofocus=not compact)
             send = gr.Button(t["ask"], variant="primary", scale=1, min_width=80, elem_id="ask")
-        counter = gr.HTML(t["left"].format(n=f"{limit:,}"), elem_id="counter", padding=False)
-        note = gr.HTML("", elem_id="notice", padding=False)
+        with gr.Row(elem_id="status-row"):
+            note = gr.HTML("", elem_id="notice", padding=False, scale=4, min_width=200)
+            counter = gr.HTML(t["left"].format(n=f"{limit:,}"), elem_id="counter", padding=False, scale=1,
+                              min_width=120)
         clear = gr.Button(t["new_chat"], size="sm", elem_id="new-chat")
         examples = load_examples(s.corpus_dir)
         if examples and not compact:
@@ -123,7 +132,8 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False, limiter: RateLimiter 
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chatbot, asked], [box, chatbot, asked, note], api_visibility="private",
                     show_progress="minimal")
-        box.change(None, box, counter, js=counter_js(limit, lang), api_visibility="private", queue=False)
+        # typing updates the remaining characters and drops an old notice, in the browser only
+        box.change(None, box, [counter, note], js=counter_js(limit, lang), api_visibility="private", queue=False)
         # one clear action: "New chat" and the chat's own trash icon both drop the screen and the history
         clear.click(lambda: ([], [], "", ""), None, [chatbot, asked, box, note], api_visibility="private", queue=False)
         chatbot.clear(lambda: ([], ""), None, [asked, note], api_visibility="private", queue=False)
@@ -150,7 +160,7 @@ def create_app(pipeline: Pipeline | None = None):
     for path, compact in (("/widget", True), ("/", False)):
         demo = build_ui(pipeline, compact=compact, limiter=limiter, qlog=qlog)
         demo.queue(default_concurrency_limit=s.concurrency_limit, max_size=s.max_queue_size)
-        server = gr.mount_gradio_app(server, demo, path=path, css=CSS)
+        server = gr.mount_gradio_app(server, demo, path=path, css=CSS, head=lang_head(s.ui_lang))
     server.add_middleware(Guard, settings=s)
     return server
 

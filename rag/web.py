@@ -86,15 +86,15 @@ def refusal_kind(exc: RagError, question: object, limit: int) -> str:
 
 
 def counter_js(limit: int, lang: str) -> str:
-    """Browser-side function for the remaining-characters line (no server round trip per key)."""
+    """Browser-side function: the remaining-characters line, and an empty notice (no server round trip)."""
     t = TEXT[lang]
     left = json.dumps(t["left"])
     over = json.dumps(t["over"])
     return (
         "(text) => { const n = [...(text || '').trim()].length; "
         f"const left = {limit} - n; "
-        f"return left >= 0 ? {left}.replace('{{n}}', left.toLocaleString()) "
-        f": {over}.replace('{{n}}', (-left).toLocaleString()); }}"
+        f"return [left >= 0 ? {left}.replace('{{n}}', left.toLocaleString()) "
+        f": {over}.replace('{{n}}', (-left).toLocaleString()), '']; }}"
     )
 
 
