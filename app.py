@@ -173,9 +173,21 @@ def load_settings() -> Settings:
         return get_settings()
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = "_".join(str(x) for x in err["loc"]).upper() or "settings"
-        name = name if name.startswith(("RAG_", "GRADIO_")) else f"RAG_{name}"
-        raise BadSettings(f"bad setting {name}={err.get('input')!r}: {err['msg'].removeprefix('Value error, ')}") from None
+        loc = str(err["loc"][0]) if err["loc"] else ""
+        msg = err["msg"].removeprefix("Value error, ")
+        raise BadSettings(f"bad setting {_env_name(loc)}={err.get('input')!r}: {msg}" if loc else msg) from None
+
+
+def _env_name(loc: str) -> str:
+    """The environment variable behind a settings field (the one actually set, for aliased fields)."""
+    import os
+
+    for name, field in Settings.model_fields.items():
+        choices = getattr(field.validation_alias, "choices", [])
+        if loc == name or loc in choices:
+            names = [c for c in choices if isinstance(c, str) and c.isupper()] or [f"RAG_{name.upper()}"]
+            return next((n for n in names if n in os.environ), names[0])
+    return loc.upper()
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -57,13 +57,15 @@ class LiveApp:
 
 
 @contextlib.contextmanager
-def live_app(base: Path, env: dict[str, str] | None = None, *, port: int | None = None,
+def live_app(base: Path, env: dict[str, str | None] | None = None, *, port: int | None = None,
              timeout: float = 300) -> Iterator[LiveApp]:
-    """Start `python app.py` (RAG_PORT=port unless env sets the port) and wait until `/` answers."""
+    """Start `python app.py` (RAG_PORT=port; a None value in `env` removes that variable) and wait
+    until `/` answers."""
     corpus, index = app_dirs(base)
     port = port or free_port()
     env = {"RAG_PORT": str(port), **(env or {})}
     full_env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(index), **env}
+    full_env = {k: v for k, v in full_env.items() if v is not None}
     log = base / f"server-{port}.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=full_env,
