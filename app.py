@@ -104,7 +104,7 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False, limiter: RateLimiter 
             return gr.skip(), gr.skip(), gr.skip(), notice_html(refused(exc, message))
         log_question(qlog, ans.question, lang=ans.lang, abstained=ans.abstained)
         chat = chat + [
-            {"role": "user", "content": question_html(ans.question)},
+            {"role": "user", "content": question_html(message.strip())},  # as typed, escaped
             {"role": "assistant", "content": answer_html(ans)},
         ]
         return "", chat, asked + [ans.question], ""
