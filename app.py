@@ -21,6 +21,7 @@ from rag.web import (
     Guard,
     RateLimiter,
     counter_js,
+    inert_markdown,
     log_question,
     notice,
     notice_html,
@@ -104,8 +105,8 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False, limiter: RateLimiter 
             return gr.skip(), gr.skip(), gr.skip(), notice_html(refused(exc, message))
         log_question(qlog, ans.question, lang=ans.lang, abstained=ans.abstained)
         chat = chat + [
-            {"role": "user", "content": question_html(message.strip())},  # as typed, escaped
-            {"role": "assistant", "content": answer_html(ans)},
+            {"role": "user", "content": inert_markdown(question_html(message.strip()))},  # as typed, escaped
+            {"role": "assistant", "content": inert_markdown(answer_html(ans))},
         ]
         return "", chat, asked + [ans.question], ""
 

@@ -71,6 +71,20 @@ def notice(exc: RagError, question: object, limit: int, lang: str) -> str:
     return t["failed"].format(error=exc)
 
 
+# Characters that make markdown (images, links, emphasis, code, tables) out of text; as numeric
+# entities they display the same and the chat's markdown renderer leaves them alone.
+_MD_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "![]()*_`~|\\"})
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def inert_markdown(html_text: str) -> str:
+    """Escaped HTML (from rag/render.py) made inert for the chat's markdown renderer: a question or a
+    document holding `![x](https://remote/img.png)` is shown as that text, never as a remote image.
+    Tags are left as they are (their attribute values are decoded by the browser anyway)."""
+    parts = _TAG.split(html_text)
+    return "".join(p if i % 2 else p.translate(_MD_ACTIVE) for i, p in enumerate(parts))
+
+
 def notice_html(message: str) -> str:
     return f"<div class='rag-notice' role='alert'>{html.escape(message)}</div>" if message else ""
 

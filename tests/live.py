@@ -45,6 +45,13 @@ def app_dirs(base: Path) -> tuple[Path, Path]:
     return corpus, index
 
 
+def shared_base(tmp_path_factory) -> Path:
+    """One directory per test session for the app's corpus copy and index (built once, reused)."""
+    base = tmp_path_factory.getbasetemp() / "webapp"
+    base.mkdir(exist_ok=True)
+    return base
+
+
 @dataclass
 class LiveApp:
     url: str

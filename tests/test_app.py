@@ -15,14 +15,14 @@ import pytest
 
 from rag.config import PROJECT_ROOT
 
-from .live import ANSWER, ask_in_page, chromium, free_port, live_app, static_site
+from .live import ANSWER, ask_in_page, chromium, free_port, live_app, shared_base, static_site
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
 def app_base(tmp_path_factory):
-    return tmp_path_factory.mktemp("webapp")
+    return shared_base(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

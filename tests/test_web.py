@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
 
 from rag.config import Settings
 from rag.errors import BadQuestion, IndexUnavailable, RateLimited
-from rag.web import TEXT, Guard, RateLimiter, frame_ancestors, log_question, notice, question_logger, refusal_kind
+from rag.web import (
+    TEXT,
+    Guard,
+    RateLimiter,
+    frame_ancestors,
+    inert_markdown,
+    log_question,
+    notice,
+    question_logger,
+    refusal_kind,
+)
 
 LIMIT = 20
 
@@ -155,3 +166,20 @@ def test_guard_answers_a_full_queue_with_busy_try_again(guarded):
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
     assert r.json() == {"detail": TEXT["ko"]["busy"], "busy": True}
     assert "Queue is full" in guarded.get("/other").text  # other 503s are left alone
+
+
+@pytest.mark.parametrize(
+    ("text", "hostile"),
+    [
+        ("![x](https://evil.example/t.png)", "!["),
+        ("[![a](http://evil.example/a.gif)](http://evil.example)", "]("),
+        ("**bold** _it_ `code` ~~gone~~ | a | b |", "`"),
+        ("\\[escaped\\]", "\\"),
+    ],
+)
+def test_inert_markdown_leaves_no_markdown_syntax_but_keeps_tags(text, hostile):
+    out = inert_markdown(f"<div class='rag_x'>{text}</div>")
+    assert out.startswith("<div class='rag_x'>") and out.endswith("</div>")
+    body = out[len("<div class='rag_x'>"):-len("</div>")]
+    assert hostile not in body and not any(c in body for c in "![]()*_`~|\\")
+    assert html.unescape(body) == text  # shown as typed
