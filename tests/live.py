@@ -36,12 +36,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def app_dirs(base: Path) -> tuple[Path, Path]:
-    """corpus and index dirs under `base`: a copy of the bundled corpus plus a document with markup."""
+def app_dirs(base: Path, *, markup_doc: bool = True) -> tuple[Path, Path]:
+    """corpus and index dirs under `base`: a copy of the bundled corpus (plus a document with markup)."""
     corpus, index = base / "corpus", base / "index"
     if not corpus.exists():
         shutil.copytree(PROJECT_ROOT / "corpus", corpus)
-        (corpus / "notice.html").write_text(MARKUP_DOC, encoding="utf-8")
+        if markup_doc:
+            (corpus / "notice.html").write_text(MARKUP_DOC, encoding="utf-8")
     return corpus, index
 
 
@@ -65,10 +66,10 @@ class LiveApp:
 
 @contextlib.contextmanager
 def live_app(base: Path, env: dict[str, str | None] | None = None, *, port: int | None = None,
-             timeout: float = 300) -> Iterator[LiveApp]:
+             timeout: float = 300, markup_doc: bool = True) -> Iterator[LiveApp]:
     """Start `python app.py` (RAG_PORT=port; a None value in `env` removes that variable) and wait
     until `/` answers."""
-    corpus, index = app_dirs(base)
+    corpus, index = app_dirs(base, markup_doc=markup_doc)
     port = port or free_port()
     env = {"RAG_PORT": str(port), **(env or {})}
     full_env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(index), **env}
@@ -121,8 +122,11 @@ def static_site(directory: Path, port: int | None = None) -> Iterator[int]:
     import http.server
     import threading
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    handler.log_message = lambda *a, **k: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(directory))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port or 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
