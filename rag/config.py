@@ -10,12 +10,13 @@ import difflib
 import importlib.util
 import logging
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import BadSettings
 
@@ -25,7 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
 
     # Where the documents live and where the built index goes.
     corpus_dir: Path = PROJECT_ROOT / "corpus"
@@ -55,12 +56,49 @@ class Settings(BaseSettings):
     # Input limits.
     max_question_chars: int = Field(1000, ge=10)
 
-    # Web app.
-    host: str = "127.0.0.1"
-    port: int = Field(7860, ge=1, le=65535)
+    # Web app. Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (set by hosts such as Hugging Face
+    # Spaces) are honoured; RAG_HOST / RAG_PORT win when both are given.
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("host", "RAG_HOST", "GRADIO_SERVER_NAME"))
+    port: int = Field(7860, ge=1, le=65535, validation_alias=AliasChoices("port", "RAG_PORT", "GRADIO_SERVER_PORT"))
     share: bool = False
-    concurrency_limit: int = Field(4, ge=1)
-    max_queue_size: int = Field(64, ge=1)
+    concurrency_limit: int = Field(4, ge=1, description="questions answered at the same time")
+    max_queue_size: int = Field(64, ge=1, description="questions waiting; beyond this, 'busy, try again' at once")
+    # Language of the web page (`<html lang>`, labels, notices): "ko" or "en".
+    ui_lang: str = Field("ko", pattern="^(ko|en)$")
+    # Questions per client address (limits notation: "20/minute", "100/hour;10/minute"); "" turns it off.
+    rate_limit: str = "20/minute"
+    # Portal origins allowed to embed the chat/widget in an iframe (CSP frame-ancestors, besides 'self');
+    # comma- or space-separated, e.g. "https://www.gov.example https://portal.example".
+    frame_ancestors: Annotated[list[str], NoDecode] = []
+    # Off by default. A file path turns on question logging: local, rotated, never the client's address.
+    question_log: Path | None = None
+    question_log_max_bytes: int = Field(5_000_000, ge=10_000, description="size at which the log rotates")
+    question_log_backups: int = Field(5, ge=1, description="rotated files kept")
+
+    @field_validator("frame_ancestors", mode="before")
+    @classmethod
+    def _split_origins(cls, v: object) -> object:
+        return v.replace(",", " ").split() if isinstance(v, str) else v
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _check_origins(cls, v: list[str]) -> list[str]:
+        for origin in v:
+            if not re.fullmatch(r"(https?://[^\s;,'\"]+|'self'|'none')", origin):
+                raise ValueError(f"frame ancestor {origin!r} must look like https://portal.example")
+        return v
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, v: str) -> str:
+        if v.strip():
+            from limits import parse_many
+
+            try:
+                parse_many(v)
+            except ValueError:
+                raise ValueError(f"rate limit {v!r} must look like '20/minute' or '100/hour;10/minute'") from None
+        return v.strip()
 
     def __init__(self, **values) -> None:
         """As BaseSettings, but a bad value is a `BadSettings` naming the variable and the value."""
@@ -81,7 +119,11 @@ class Settings(BaseSettings):
 
 
 def env_name(field: str) -> str:
-    return f"RAG_{field.upper()}"
+    """The environment variable behind a settings field (for an aliased field, the one actually set)."""
+    info = Settings.model_fields.get(field)
+    choices = getattr(getattr(info, "validation_alias", None), "choices", [])
+    names = [c for c in choices if isinstance(c, str) and c.isupper()] or [f"RAG_{field.upper()}"]
+    return next((n for n in names if n in os.environ), names[0])
 
 
 def describe(exc: ValidationError) -> str:
@@ -100,7 +142,7 @@ def describe(exc: ValidationError) -> str:
 
 def _warn_unknown_variables() -> None:
     """A mistyped variable (`RAG_TOPK`) would be silently ignored: say so, with the likely name."""
-    known = [env_name(f) for f in Settings.model_fields]
+    known = [f"RAG_{f.upper()}" for f in Settings.model_fields]
     for var in os.environ:
         if var.upper().startswith("RAG_") and var.upper() not in known:
             close = difflib.get_close_matches(var.upper(), known, n=1)

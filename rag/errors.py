@@ -42,7 +42,7 @@ class BadQuestionsFile(RagError):
 
 
 class BadSettings(RagError, ValueError):
-    """A `RAG_*` setting (or an option standing for one) has a value that cannot work."""
+    """A `RAG_*` (or `GRADIO_SERVER_*`) setting, or an option standing for one, has a value that cannot work."""
 
     exit_code = 6
 
@@ -57,3 +57,15 @@ class OutputUnwritable(RagError):
     """A results file cannot be written where it was asked for."""
 
     exit_code = 8
+
+
+class RateLimited(RagError):
+    """A client asked more questions than `settings.rate_limit` allows."""
+
+    exit_code = 9
+
+
+class PortBusy(RagError):
+    """The web app's host/port is already taken (or cannot be bound)."""
+
+    exit_code = 10
