@@ -39,3 +39,9 @@ class BadQuestionsFile(RagError):
     """An eval questions file that cannot be read or parsed."""
 
     exit_code = 5
+
+
+class GeneratorUnavailable(RagError):
+    """The configured language model cannot be loaded or reached (answers fall back to extractive)."""
+
+    exit_code = 6
