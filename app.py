@@ -12,7 +12,7 @@ from pathlib import Path
 from rag.chat import Pipeline
 from rag.config import get_settings
 from rag.errors import RagError
-from rag.render import answer_html, question_html
+from rag.render import answer_html, generation_note_html, partial_html, question_html
 
 CSS = """
 .rag-abstain { border-left: 4px solid #d97706; padding-left: 8px; }
@@ -33,6 +33,20 @@ def load_examples(corpus_dir: Path) -> list[str]:
     return [q for q in data if isinstance(q, str) and q.strip()][:8] if isinstance(data, list) else []
 
 
+def chat_turns(pipeline: Pipeline, message: str, chat: list, asked: list[str]):
+    """The chat's updates for one question: a generated answer's text as it streams, then the complete
+    answer with its sources (and a discreet note when generated or withheld). Yields (box, chat, asked)."""
+    user = {"role": "user", "content": question_html(message)}
+    text = ""
+    for part in pipeline.answer_stream(message, asked):
+        if isinstance(part, str):
+            text += part
+            yield "", chat + [user, {"role": "assistant", "content": partial_html(text)}], asked
+        else:
+            final = answer_html(part) + generation_note_html(part)
+            yield "", chat + [user, {"role": "assistant", "content": final}], asked + [part.question]
+
+
 def build_ui(pipeline: Pipeline, *, compact: bool = False):
     import gradio as gr
 
@@ -45,14 +59,9 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False):
 
     def respond(message: str, chat: list, asked: list[str]):
         try:
-            ans = pipeline.answer(message, asked)
+            yield from chat_turns(pipeline, message, chat, asked)
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
-        chat = chat + [
-            {"role": "user", "content": question_html(message)},
-            {"role": "assistant", "content": answer_html(ans)},
-        ]
-        return "", chat, asked + [ans.question]
 
     with gr.Blocks(title="Policy Q&A" if not compact else "Policy Q&A widget") as demo:
         if not compact:

@@ -285,3 +285,47 @@ def test_a_local_model_is_not_run_when_the_evidence_is_missing(tiny_settings, ti
     settings = tiny_settings.model_copy(update={"generator": "transformers", "llm_model": str(tiny_model_dir)})
     parts = list(Pipeline(settings=settings, index=tiny_index).answer_stream(MISSING))
     assert len(parts) == 1 and parts[0].abstained and not parts[0].generated
+
+
+# ---------------------------------------------------------------- the chat (app.py) streams, then shows the sources
+
+
+class Replaying:
+    name = "replaying"
+
+    def __init__(self, reply) -> None:
+        self.reply = reply
+
+    def stream(self, messages):
+        text = self.reply(messages)
+        yield from (text[i:i + 5] for i in range(0, len(text), 5))
+
+
+@pytest.mark.parametrize(
+    "template,generated,note",
+    [
+        ("The parks budget is 40 million dollars [{n}].", True, "Written by a language model"),
+        ("The parks budget is 45 million dollars [{n}].", False, "did not pass the source check"),
+    ],
+)
+def test_the_chat_streams_generated_text_then_the_answer_with_sources(tiny_settings, tiny_index, template, generated, note):
+    from app import chat_turns
+
+    pipe = Pipeline(settings=tiny_settings, index=tiny_index, generator=Replaying(_about_budget(template)))
+    turns = list(chat_turns(pipe, ANSWERED, [], []))
+    assert len(turns) > 2
+    streamed = turns[-2][1][-1]["content"]
+    assert "rag-streaming" in streamed and "rag-cites" not in streamed  # sources come when the answer is complete
+    box, chat, asked = turns[-1]
+    final = chat[-1]["content"]
+    assert box == "" and asked == [ANSWERED] and "rag-cites" in final and note in final
+    shown = final.split("<div class='rag-cites'>")[0].replace("<b>", "").replace("</b>", "")
+    assert "45 million" not in shown  # a withheld figure is never shown as the answer
+    assert ("40 million dollars [" in shown) is generated
+
+
+def test_the_extractive_chat_shows_the_answer_at_once(tiny_pipeline):
+    from app import chat_turns
+
+    (only,) = chat_turns(Pipeline(settings=tiny_pipeline.settings, index=tiny_pipeline.index), ANSWERED, [], [])
+    assert "rag-cites" in only[1][-1]["content"] and "rag-note" not in only[1][-1]["content"]
