@@ -2,6 +2,8 @@
 
 A fake endpoint on 127.0.0.1 (tests/fake_openai.py) replays, for each question of a set:
   faithful   the extractive answer's own text, citing the passage it quotes by its number in the prompt;
+  reworded   the same with its Korean amounts written in English (900억 -> 90 billion) and '27 as 2027:
+             faithful, but in other words than the passage's (what the guard's normaliser is for);
   invented   the same with one figure changed to a number no cited passage holds (or one appended);
   bad-cite   the same citing a passage number that was not given;
   uncited    the same without any [n].
@@ -30,7 +32,8 @@ from rag.guard import quantities  # noqa: E402
 from tests.fake_openai import FakeOpenAI, question_of  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-MODES = ("faithful", "invented", "bad-cite", "uncited")
+MODES = ("faithful", "reworded", "invented", "bad-cite", "uncited")
+SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (10**3, "thousand"))
 
 
 def faithful(d: dict) -> str | None:
@@ -54,7 +57,30 @@ def invent(reply: str, passage: str) -> str:
     return re.sub(r"(\[\d+\])", rf"(total {new}) \1", reply, count=1)
 
 
+def in_english(value: float) -> str:
+    """90000000000 -> '90 billion'."""
+    for scale, word in SCALES:
+        if value >= scale:
+            return f"{value / scale:.3f}".rstrip("0").rstrip(".") + f" {word}"
+    return f"{value:g}"
+
+
+def reword(reply: str) -> str:
+    """Korean large-unit amounts in English words, two-digit years in full; markdown emphasis dropped."""
+    out = reply.replace("**", "")
+    for q in quantities(out):
+        big = [v for v in q.values if v >= 10**4]
+        if big and any(u in q.text for u in "만억조"):
+            english = in_english(big[0])
+            out = out.replace(q.text, english, 1).replace(f"{english} 원", f"{english} won").replace(f"{english}원", f"{english} won")
+        elif q.text.startswith("'") and len(q.values) > 1:
+            out = out.replace(q.text, str(int(max(q.values))), 1)
+    return out
+
+
 def corrupt(mode: str, reply: str, d: dict) -> str:
+    if mode == "reworded":
+        return reword(reply)
     if mode == "invented":
         return invent(reply, d["citations"][0]["text"])
     if mode == "bad-cite":
@@ -95,7 +121,7 @@ def main(argv: list[str]) -> int:
                 mode["now"] = m
                 results = run(lambda q, h: generated.answer(q, h).to_dict(), questions, progress=False)
                 tried = [(r, seen[r["question"].strip()]) for r in results if not r["abstained"]]
-                if m == "faithful":
+                if m in ("faithful", "reworded"):
                     note = f"{sum(r['generated'] for r, _ in tried)} of {len(tried)} shown as generated"
                 else:  # every corrupted reply withheld, the extractive answer shown instead
                     caught = sum(not r["generated"] and bool(r["guard"]) and r["answer"] == d["answer"] for r, d in tried)

@@ -329,3 +329,51 @@ def test_the_extractive_chat_shows_the_answer_at_once(tiny_pipeline):
 
     (only,) = chat_turns(Pipeline(settings=tiny_pipeline.settings, index=tiny_pipeline.index), ANSWERED, [], [])
     assert "rag-cites" in only[1][-1]["content"] and "rag-note" not in only[1][-1]["content"]
+
+
+# ---------------------------------------------------------------- acceptance on the dev set (bench/generator.py in full)
+
+
+@pytest.mark.integration
+def test_dev_set_faithful_replies_score_as_extractive_and_corrupted_ones_are_all_caught(real_pipeline):
+    from rag.eval import metrics, read_questions, run
+
+    from .conftest import DEV_SET
+
+    if not DEV_SET.exists():
+        pytest.skip("dev set not present")
+    questions = read_questions(DEV_SET)
+    seen: dict[str, dict] = {}
+
+    def extractive(question, history):
+        seen[question.strip()] = d = real_pipeline.answer(question, history).to_dict()
+        return d
+
+    base = metrics(questions, run(extractive, questions, progress=False))
+
+    def faithful(d: dict) -> str:  # the extractive answer citing its passage by the prompt's number
+        n = [c["chunk_id"] for c in d["contexts"]].index(d["citations"][0]["chunk_id"]) + 1
+        return d["answer"].replace("[1]", f"[{n}]")
+
+    corrupt = {
+        "faithful": lambda d: faithful(d),
+        "invented": lambda d: faithful(d).replace("[", "(총 7777억원) [", 1),
+        "bad-cite": lambda d: re.sub(r"\[\d+\]", f"[{len(d['contexts']) + 1}]", faithful(d)),
+    }
+    mode = {"now": "faithful"}
+    with FakeOpenAI(lambda messages: corrupt[mode["now"]](seen[question_of(messages)])) as server:
+        settings = real_pipeline.settings.model_copy(update={"generator": "openai", "llm_base_url": server.url,
+                                                             "llm_model": "fake", "llm_retries": 0})
+        pipe = Pipeline(settings, index=real_pipeline.index, scorer=real_pipeline.scorer)
+        for name in corrupt:
+            mode["now"] = name
+            results = run(lambda q, h: pipe.answer(q, h).to_dict(), questions, progress=False)
+            answered = [r for r in results if not r["abstained"]]
+            assert answered
+            if name == "faithful":
+                m = metrics(questions, results)
+                assert all(r["generated"] for r in answered)
+                assert m["answer_acc"] >= base["answer_acc"] and m["citation_acc"] >= base["citation_acc"]
+            else:
+                assert all(not r["generated"] and r["guard"] and r["answer"] == seen[r["question"].strip()]["answer"]
+                           for r in answered), name
