@@ -52,12 +52,12 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         warm_up_in_background()  # Kiwi loads while the index does; the first answer is then fast
+        if self.generator is None:  # first: a misconfigured model fails before the index is built
+            self.generator = make_generator(self.settings) or False
         if self.index is None:
             self.index = ensure(self.settings, self.embedder)
         if self.scorer is None:
             self.scorer = Scorer.load(self.settings.answerer_model)
-        if self.generator is None:
-            self.generator = make_generator(self.settings) or False
 
     def check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

@@ -145,6 +145,13 @@ def test_a_model_path_that_is_not_a_model_is_a_clear_error(tmp_path):
         TransformersGenerator(tmp_path / "nowhere")
 
 
+def test_a_misconfigured_generator_fails_before_the_index_is_built(tiny_settings, tmp_path):
+    settings = tiny_settings.model_copy(update={"generator": "transformers", "llm_model": str(tmp_path / "nowhere")})
+    with pytest.raises(GeneratorUnavailable, match="RAG_LLM_MODEL"):
+        Pipeline(settings=settings)
+    assert not settings.index_dir.exists()
+
+
 # ---------------------------------------------------------------- the OpenAI-compatible path
 
 
