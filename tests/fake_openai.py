@@ -16,9 +16,11 @@ Reply = Callable[[list[dict]], str]
 class FakeOpenAI:
     """`with FakeOpenAI(reply) as server:` ... `server.url` is the base URL (ends in /v1)."""
 
-    def __init__(self, reply: Reply, *, delay: float = 0.0, status: int = 200, piece: int = 6) -> None:
+    def __init__(self, reply: Reply, *, delay: float = 0.0, status: int = 200, piece: int = 6,
+                 pause: float = 0.0) -> None:
         self.reply = reply
-        self.delay = delay
+        self.delay = delay  # before answering
+        self.pause = pause  # between streamed chunks
         self.status = status
         self.piece = piece  # characters per streamed chunk
         self.requests: list[dict] = []
@@ -80,6 +82,7 @@ class FakeOpenAI:
                 event({"role": "assistant", "content": ""})
                 for i in range(0, len(text), fake.piece):
                     event({"content": text[i:i + fake.piece]})
+                    time.sleep(fake.pause)
                 event({}, "stop")
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
