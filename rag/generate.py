@@ -26,7 +26,7 @@ from typing import Iterator, Protocol
 from .answer import Answer, Citation
 from .config import Settings
 from .errors import GeneratorUnavailable
-from .guard import check, cited, quantities
+from .guard import check, cited, quantities, streamable
 
 log = logging.getLogger(__name__)
 
@@ -200,27 +200,36 @@ class TransformersGenerator:
         return {k: v.to(self.device) for k, v in enc.items()}
 
     def stream(self, messages: list[Message]) -> Iterator[str]:
-        from transformers import TextIteratorStreamer
+        import torch
+        from transformers import StoppingCriteria, TextIteratorStreamer
 
         with self._lock:
             inputs = self._inputs(messages)
             streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
             failure: list[BaseException] = []
+            stop = threading.Event()  # set when the reader stops early: generation ends at the next token
+
+            class Stop(StoppingCriteria):
+                def __call__(self, input_ids, scores, **kwargs):
+                    return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
             sampling = {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {"do_sample": False}
             pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
 
             def run() -> None:
                 try:
-                    self.model.generate(**inputs, streamer=streamer, max_new_tokens=self.max_tokens,
-                                        pad_token_id=pad, **sampling)
+                    self.model.generate(**inputs, streamer=streamer, max_new_tokens=self.max_tokens, pad_token_id=pad,
+                                        stopping_criteria=[Stop()], **sampling)
                 except BaseException as exc:  # reported to the reader below, never lost in the thread
                     failure.append(exc)
                     streamer.end()
 
             worker = threading.Thread(target=run, daemon=True)
             worker.start()
-            yield from (piece for piece in streamer if piece)
-            worker.join()
+            try:
+                yield from (piece for piece in streamer if piece)
+            finally:
+                stop.set()
+                worker.join()
             if failure:
                 raise GeneratorUnavailable(f"the local model failed: {failure[0]}") from failure[0]
 
@@ -284,20 +293,36 @@ def make_generator(settings: Settings) -> Generator | None:
 def generate(generator: Generator, base: Answer, earlier: list[str] | None = None) -> Iterator[str | Reply]:
     """Stream a generated answer for the question `base` answers extractively, then the guarded Reply.
 
-    No generation when `base` abstained (the evidence is missing); when the model fails, `base` marked.
+    The streamed pieces are the checked part of the text so far (`guard.streamable`): a figure no given
+    passage holds stops the model at once and is never shown. No generation when `base` abstained (the
+    evidence is missing); when the model fails, `base` marked.
     """
     if base.abstained or not base.contexts:
         yield Reply.of(base)
         return
+    given = [q for c in base.contexts for q in quantities(passage_text(c))]
     parts: list[str] = []
+    shown = ""
+    stream = generator.stream(prompt(base.question, base.lang, base.contexts, earlier))
     try:
-        for piece in generator.stream(prompt(base.question, base.lang, base.contexts, earlier)):
+        for piece in stream:
             parts.append(piece)
-            yield piece
+            safe, why = streamable(clean("".join(parts)), given)
+            if why:
+                log.info("generated answer stopped (%s)", why)
+                yield Reply.of(base, guard=why)
+                return
+            if len(safe) > len(shown) and safe.startswith(shown):
+                yield safe[len(shown):]
+                shown = safe
     except GeneratorUnavailable as exc:
         log.warning("%s; showing the extractive answer", exc)
         yield Reply.of(base, guard=f"generator unavailable: {exc}")
         return
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()  # stops the model when the answer was cut short
     reply = finish(base, "".join(parts))
     if reply.guard:
         log.info("generated answer withheld (%s)", reply.guard)

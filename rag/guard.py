@@ -5,6 +5,7 @@
                                 20% = 20 퍼센트 = 20 percent; '26 = 2026년)
     cited(text)                 the [n] markers of an answer ([1], [1, 3], [2][3])
     check(answer, passages)     "" when the answer is grounded, else the reason it is not
+    streamable(partial, given)  while an answer streams: how much of it may be shown, or why to stop now
 
 The numeral reader works on Kiwi tags (SN digits, NR Korean numerals and 만/억/조, W_SERIAL dates, SL
 English words), so 조사 or 일정 are never read as numbers. Deliberately left out: arithmetic (an answer
@@ -49,6 +50,8 @@ class Quantity:
     text: str  # as written, e.g. "900억 원"
     values: frozenset[float]  # "'26" -> {26, 2026}; "900억" -> {90000000000}
     percent: bool = False
+    start: int = 0  # where it stands in the normalised text
+    end: int = 0
 
     def found_in(self, others: list["Quantity"]) -> bool:
         """Some reading of this figure is a reading of one of `others` (a percentage only matches a percentage)."""
@@ -155,7 +158,10 @@ def quantities(text: str) -> list[Quantity]:
 
     Example: [q.values for q in quantities("AI혁신펀드(900억원, ~'26)")] -> [{9e10}, {26, 2026, 1926}]
     """
-    text = normalize(text)
+    return _quantities(normalize(text))
+
+
+def _quantities(text: str) -> list[Quantity]:
     pieces = _pieces(text)
     out: list[Quantity] = []
     i = 0
@@ -191,7 +197,8 @@ def quantities(text: str) -> list[Quantity]:
             values |= {2000 + value, 1900 + value}  # '26, 26년 -> 2026
         percent = nxt is not None and nxt.kind == "pct"
         end = nxt.end if nxt is not None and nxt.kind in ("pct", "year") else run[-1].end
-        out.append(Quantity(text[p.start - (1 if p.mark else 0):end], frozenset(values), percent))
+        start = p.start - (1 if p.mark else 0)
+        out.append(Quantity(text[start:end], frozenset(values), percent, start, end))
         i = j + (1 if nxt is not None and nxt.kind in ("pct", "year") else 0)
     return out
 
@@ -229,3 +236,27 @@ def check(answer: str, passages: dict[int, str]) -> str:
         if not q.found_in(evidence):
             return f"'{q.text}' is not in the cited passages"
     return ""
+
+
+_OPEN_CITE = re.compile(r"\[[\d,;\s]*$")  # a marker still being written: "[1" or "[1, "
+_CLAUSE_END = re.compile(r"[.!?;:)\]\n。]|,\s")
+
+
+def streamable(partial: str, given: list[Quantity], *, settle: int = 12) -> tuple[str, str]:
+    """While an answer streams: (the normalised prefix that may be shown now, "" or why to stop).
+
+    A figure that no given passage holds stops the answer at once (the guard would reject it anyway,
+    so it is never shown, even for a moment). A figure still being written ("40" of "40 million") is
+    held back until the clause moves on (`settle` characters or a clause end). Markers [n] are no figures.
+    Example: streamable("The fund is 95 billion", given) -> ("The fund is ", "'95 billion' is in none of the passages")
+    """
+    text = normalize(partial)
+    masked = _OPEN_CITE.sub(lambda m: " " * len(m.group()), _CITE.sub(lambda m: " " * len(m.group()), text))
+    found = _quantities(masked)
+    for i, q in enumerate(found):
+        rest = masked[q.end:]
+        if i == len(found) - 1 and len(rest) < settle and not _CLAUSE_END.search(rest):
+            return text[:q.start], ""
+        if not q.found_in(given):
+            return text[:q.start], f"'{q.text}' is in none of the passages"
+    return text, ""

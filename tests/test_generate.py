@@ -104,15 +104,28 @@ class Scripted:
 
     def stream(self, messages):
         self.calls += 1
-        yield from self.pieces
+        self.consumed = 0
+        for piece in self.pieces:
+            self.consumed += 1
+            yield piece
         if self.fail:
             raise GeneratorUnavailable("server went away")
 
 
 def test_generate_streams_then_guards():
-    out = list(generate(Scripted("The fund ", "is 900억원 ", "[1]."), _base("펀드 규모는 900억원이다.")))
-    assert out[:3] == ["The fund ", "is 900억원 ", "[1]."]
-    assert isinstance(out[-1], Reply) and out[-1].generated and out[-1].text == "The fund is 900억원 [1]."
+    out = list(generate(Scripted("The fund ", "is 900", "억원 ", "[1].", " It is big."), _base("펀드 규모는 900억원이다.")))
+    *pieces, reply = out
+    # a figure shows once it is complete ("900" alone is not yet "900억원")
+    assert pieces == ["The fund", " is ", "900억원 [1].", " It is big."]
+    assert isinstance(reply, Reply) and reply.generated and reply.text == "The fund is 900억원 [1]. It is big."
+
+
+def test_an_invented_figure_stops_the_stream_before_it_is_shown():
+    gen = Scripted("The fund ", "is 950", "억원 ", "[1]. ", "And more ", "text.")
+    *pieces, reply = generate(gen, _base("펀드 규모는 900억원이다."))
+    assert "".join(pieces) == "The fund is " and "950" not in "".join(pieces)
+    assert not reply.generated and "'950억' is in none of the passages" == reply.guard
+    assert gen.consumed < 6  # the model was stopped, not read to the end
 
 
 def test_no_generation_when_the_extractive_answerer_abstains():
@@ -182,7 +195,7 @@ def test_endpoint_faithful_reply_is_streamed_and_used(tiny_settings, tiny_index)
         parts = list(pipe.answer_stream(ANSWERED))
     *pieces, reply = parts
     assert len(pieces) > 1 and all(isinstance(p, str) for p in pieces)
-    assert reply.generated and reply.guard == "" and reply.text == "".join(pieces)
+    assert reply.generated and reply.guard == "" and reply.text.startswith("".join(pieces))
     assert "40 million dollars" in reply.citations[0].text
     assert server.requests[0]["stream"] is True and server.requests[0]["model"] == "fake"
     assert question_of(server.requests[0]["messages"]) == ANSWERED

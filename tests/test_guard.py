@@ -1,6 +1,6 @@
 import pytest
 
-from rag.guard import check, cited, quantities, strip_citations
+from rag.guard import check, cited, quantities, streamable, strip_citations
 
 
 def values(text: str) -> list[list[float]]:
@@ -119,3 +119,29 @@ def test_cited_markers():
     assert cited("a [2], b [1, 3] and [2][4]") == [2, 1, 3, 4]
     assert cited("no markers") == []
     assert "[" not in strip_citations("x [1] y [2, 3]")
+
+
+GIVEN = "The parks budget is 40 million dollars. The city opens 12 new parks in 2026."
+
+
+@pytest.mark.parametrize(
+    "partial,shown",
+    [
+        ("The budget", "The budget"),
+        ("The budget is 4", "The budget is "),  # a figure being written is held back ...
+        ("The budget is 40 mil", "The budget is "),
+        ("The budget is 40 million dollars [1", "The budget is "),
+        ("The budget is 40 million dollars [1].", "The budget is 40 million dollars [1]."),  # ... until complete
+        ("It opens 12 parks in 2026 [1]. Then", "It opens 12 parks in 2026 [1]. Then"),
+        ("See [1", "See [1"),  # a marker is no figure
+    ],
+)
+def test_streamable_shows_checked_text_only(partial, shown):
+    assert streamable(partial, quantities(GIVEN)) == (shown, "")
+
+
+@pytest.mark.parametrize("partial,figure", [("The budget is 45 million dollars [1].", "45 million"),
+                                            ("It opens 13 parks, more soon", "13")])
+def test_streamable_stops_at_a_figure_no_passage_holds(partial, figure):
+    shown, why = streamable(partial, quantities(GIVEN))
+    assert figure in why and figure not in shown
