@@ -145,6 +145,8 @@ def finish(base: Answer, text: str) -> Reply:
     text = clean(text)
     given = {n: passage_text(c) for n, c in enumerate(base.contexts, 1)}
     why = check(text, given)
+    if not why and any(phrase.rstrip(".") in text for phrase in NOT_FOUND.values()):
+        why = "the model found no answer where the extractive answerer did"
     if why:
         return Reply.of(base, guard=why)
     extractive = {c.chunk_id: c.highlight for c in base.citations}

@@ -81,6 +81,8 @@ def test_a_faithful_answer_is_used_with_its_citations():
         ("The fund is 90 billion won.", "no citation"),
         ("", "empty"),
         ("<think>900억 [1]</think>", "empty"),
+        ("The documents do not contain this information [1].", "found no answer"),
+        ("문서에는 이에 대한 내용이 없습니다 [1].", "found no answer"),
     ],
 )
 def test_an_unfaithful_answer_falls_back_to_the_extractive_one(text, reason):
