@@ -252,9 +252,12 @@ class OpenAIGenerator:
             raise GeneratorUnavailable("RAG_GENERATOR=openai needs RAG_LLM_MODEL, the model name the server serves")
         self.base_url = base_url
         self.timeout = timeout
-        # local servers accept any key; the client library insists on one
+        # local servers accept any key; the client library insists on one. The length limit goes as
+        # `max_tokens`, which vLLM, Ollama, TGI and llama.cpp all read (langchain-openai would send
+        # `max_completion_tokens`, which some of them ignore).
         self.llm = ChatOpenAI(model=model, base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
-                              max_retries=retries, max_tokens=max_tokens, temperature=temperature, streaming=True)
+                              max_retries=retries, temperature=temperature, streaming=True,
+                              extra_body={"max_tokens": max_tokens})
 
     def stream(self, messages: list[Message]) -> Iterator[str]:
         import httpx

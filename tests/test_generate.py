@@ -199,7 +199,9 @@ def test_endpoint_faithful_reply_is_streamed_and_used(tiny_settings, tiny_index)
     assert len(pieces) > 1 and all(isinstance(p, str) for p in pieces)
     assert reply.generated and reply.guard == "" and reply.text.startswith("".join(pieces))
     assert "40 million dollars" in reply.citations[0].text
-    assert server.requests[0]["stream"] is True and server.requests[0]["model"] == "fake"
+    sent = server.requests[0]
+    assert sent["stream"] is True and sent["model"] == "fake"
+    assert sent["max_tokens"] == pipe.settings.llm_max_tokens and sent["temperature"] == 0.0
     assert question_of(server.requests[0]["messages"]) == ANSWERED
 
 
