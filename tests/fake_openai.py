@@ -44,6 +44,12 @@ class FakeOpenAI:
             def log_message(self, *args) -> None:  # quiet
                 pass
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout, stopped early)
+                    pass
+
             def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
