@@ -83,6 +83,10 @@ def ask_cmd(
         typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
         return
     typer.echo(ans.text)
+    if ans.generated:
+        typer.echo("(written by a language model from the sources below)")
+    elif ans.guard:
+        typer.echo(f"(a generated answer was withheld: {ans.guard}; the document's own sentence is shown)")
     label = "related" if ans.abstained else "sources"
     shown = ans.contexts[:3] if ans.abstained else ans.citations
     if shown:
