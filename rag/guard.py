@@ -216,6 +216,23 @@ def strip_citations(text: str) -> str:
     return _CITE.sub(" ", text)
 
 
+_ENUMERATOR = re.compile(r"(?m)^[ \t]*\d{1,2}[.)](?=\s)")  # "1. ", "2) " opening a list item: layout, not a figure
+_OPEN_CITE = re.compile(r"\[[\d,;\s]*$")  # a marker still being written: "[1" or "[1, "
+
+
+def _blank(pattern: re.Pattern, text: str) -> str:
+    return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
+def figures_of(answer: str) -> list[Quantity]:
+    """The figures an answer states: citation markers, list numbering and a marker being written aside
+    (blanked, so positions stay those of the normalised text)."""
+    masked = normalize(answer)
+    for pattern in (_CITE, _ENUMERATOR, _OPEN_CITE):
+        masked = _blank(pattern, masked)
+    return _quantities(masked)
+
+
 def check(answer: str, passages: dict[int, str]) -> str:
     """"" when `answer` is grounded in `passages` (number -> text), else why not.
 
@@ -232,13 +249,12 @@ def check(answer: str, passages: dict[int, str]) -> str:
     if unknown:
         return f"cites [{unknown[0]}], a passage that was not given"
     evidence = [q for n in numbers for q in quantities(passages[n])]
-    for q in quantities(strip_citations(answer)):
+    for q in figures_of(answer):
         if not q.found_in(evidence):
             return f"'{q.text}' is not in the cited passages"
     return ""
 
 
-_OPEN_CITE = re.compile(r"\[[\d,;\s]*$")  # a marker still being written: "[1" or "[1, "
 _CLAUSE_END = re.compile(r"[.!?;:)\]\n。]|,\s")
 
 
@@ -251,10 +267,9 @@ def streamable(partial: str, given: list[Quantity], *, settle: int = 12) -> tupl
     Example: streamable("The fund is 95 billion", given) -> ("The fund is ", "'95 billion' is in none of the passages")
     """
     text = normalize(partial)
-    masked = _OPEN_CITE.sub(lambda m: " " * len(m.group()), _CITE.sub(lambda m: " " * len(m.group()), text))
-    found = _quantities(masked)
+    found = figures_of(partial)
     for i, q in enumerate(found):
-        rest = masked[q.end:]
+        rest = text[q.end:]
         if i == len(found) - 1 and len(rest) < settle and not _CLAUSE_END.search(rest):
             return text[:q.start], ""
         if not q.found_in(given):

@@ -94,6 +94,12 @@ def test_invented_figures_are_caught(answer, reason):
     assert reason in check(answer, {1: passage})
 
 
+def test_list_numbering_and_markers_are_not_figures():
+    passage = "AI혁신펀드(900억원, ~'26)"
+    assert check("1. The fund is 900억원 [1].\n2) It runs until 2026 [1].", {1: passage}) == ""
+    assert "3" in check("The fund has 3 parts [1].", {1: passage})
+
+
 def test_figures_must_be_in_a_cited_passage():
     passages = {1: "펀드 규모는 900억원이다.", 2: "공원 12곳을 연다."}
     assert check("The fund is 90 billion won [1] and 12 parks open [2].", passages) == ""
