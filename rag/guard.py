@@ -3,6 +3,7 @@
     quantities(text)            every number, amount, percentage and date of a text, normalised
                                 (900억원 = 900억 원 = 9백억 = 구백억 = 90 billion won; 2,000 = 2000;
                                 20% = 20 퍼센트 = 20 percent; '26 = 2026년)
+    figures_of(answer)          the figures an answer states ([n] markers and list numbering aside)
     cited(text)                 the [n] markers of an answer ([1], [1, 3], [2][3])
     check(answer, passages)     "" when the answer is grounded, else the reason it is not
     streamable(partial, given)  while an answer streams: how much of it may be shown, or why to stop now
