@@ -268,10 +268,9 @@ def streamable(partial: str, given: list[Quantity], *, settle: int = 12) -> tupl
     Example: streamable("The fund is 95 billion", given) -> ("The fund is ", "'95 billion' is in none of the passages")
     """
     text = normalize(partial)
-    found = figures_of(partial)
-    for i, q in enumerate(found):
+    for q in figures_of(partial):
         rest = text[q.end:]
-        if i == len(found) - 1 and len(rest) < settle and not _CLAUSE_END.search(rest):
+        if len(rest) < settle and not _CLAUSE_END.search(rest):  # may still grow: "4" of "4,666억"
             return text[:q.start], ""
         if not q.found_in(given):
             return text[:q.start], f"'{q.text}' is in none of the passages"

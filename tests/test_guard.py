@@ -140,6 +140,8 @@ GIVEN = "The parks budget is 40 million dollars. The city opens 12 new parks in 
         ("The budget is 40 million dollars [1].", "The budget is 40 million dollars [1]."),  # ... until complete
         ("It opens 12 parks in 2026 [1]. Then", "It opens 12 parks in 2026 [1]. Then"),
         ("See [1", "See [1"),  # a marker is no figure
+        ("The fund is 4,6", "The fund is "),  # "4" and "6" so far: one figure being written
+        ("12, 4", "12, "),
     ],
 )
 def test_streamable_shows_checked_text_only(partial, shown):
