@@ -4,7 +4,9 @@
 for answering, so one instance serves every user of the web app. `Conversation` keeps the
 earlier turns of one user and folds them into the retrieval of an elliptical follow-up
 ("And the global one?", "그럼 보증은요?"): the earlier question's vector is blended into the
-query with a lower weight, and its morphemes are added to the lexical query.
+query with a lower weight, and its morphemes are added to the lexical query. With a generator
+(RAG_GENERATOR, rag/generate.py) the extractive answer is rewritten by a language model when the
+grounding guard allows it; `answer_stream` yields the text as it is generated.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ class Pipeline:
 
     def answer_stream(self, question: str, history: list[str] | None = None, *,
                       k: int | None = None) -> Iterator[str | Reply]:
-        """The generated answer's text as it arrives (str pieces), then the final, guarded Reply.
+        """The generated answer's text as it arrives (str pieces, each checked as it streams), then the
+        final, guarded Reply.
 
         Extractive answers (and abstentions) come as the Reply alone. Bad input raises BadQuestion
         at the first step of the iteration.
