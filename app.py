@@ -15,7 +15,7 @@ from pathlib import Path
 from rag.chat import Pipeline
 from rag.config import get_settings
 from rag.errors import PortBusy, RagError
-from rag.render import answer_html, question_html
+from rag.render import answer_html, generation_note_html, partial_html, question_html
 from rag.web import (
     TEXT,
     Guard,
@@ -67,6 +67,23 @@ def load_examples(corpus_dir: Path) -> list[str]:
     return [q for q in data if isinstance(q, str) and q.strip()][:8] if isinstance(data, list) else []
 
 
+def chat_turns(pipeline: Pipeline, message: str, chat: list, asked: list[str], on_answer=None):
+    """The chat's updates for one question: a generated answer's text as it streams, then the complete
+    answer with its sources (and a discreet note when generated or withheld). Yields (box, chat, asked);
+    `on_answer(answer)` is called with the final answer. Markdown in every message is made inert."""
+    user = {"role": "user", "content": inert_markdown(question_html(message.strip()))}  # as typed, escaped
+    text = ""
+    for part in pipeline.answer_stream(message, asked):
+        if isinstance(part, str):
+            text += part
+            yield "", chat + [user, {"role": "assistant", "content": inert_markdown(partial_html(text))}], asked
+        else:
+            if on_answer is not None:
+                on_answer(part)
+            final = inert_markdown(answer_html(part) + generation_note_html(part))
+            yield "", chat + [user, {"role": "assistant", "content": final}], asked + [part.question]
+
+
 def client_key(request) -> str:
     """The rate-limit key: the client's address (kept in memory only, never logged)."""
     client = getattr(request, "client", None)
@@ -98,17 +115,21 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False, limiter: RateLimiter 
         return ans.to_dict()
 
     def respond(message: str, chat: list, asked: list[str], request: gr.Request):
+        """Streams the turn (generated text as it comes, then the answer with its sources)."""
+
+        def logged(ans) -> None:
+            log_question(qlog, ans.question, lang=ans.lang, abstained=ans.abstained)
+
         try:
             limiter.admit(client_key(request))
-            ans = pipeline.answer(message, asked)
+            turns = chat_turns(pipeline, message, chat, asked, on_answer=logged)
+            first = next(turns)
         except RagError as exc:  # a notice beside the input; the question stays in the box, the chat stays
-            return gr.skip(), gr.skip(), gr.skip(), notice_html(refused(exc, message))
-        log_question(qlog, ans.question, lang=ans.lang, abstained=ans.abstained)
-        chat = chat + [
-            {"role": "user", "content": inert_markdown(question_html(message.strip()))},  # as typed, escaped
-            {"role": "assistant", "content": inert_markdown(answer_html(ans))},
-        ]
-        return "", chat, asked + [ans.question], ""
+            yield gr.skip(), gr.skip(), gr.skip(), notice_html(refused(exc, message))
+            return
+        yield (*first, "")
+        for update in turns:
+            yield (*update, "")
 
     with gr.Blocks(title=t["title"]) as demo:
         if not compact:

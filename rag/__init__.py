@@ -15,6 +15,7 @@ _EXPORTS = {
     "Citation": "answer",
     "Conversation": "chat",
     "Pipeline": "chat",
+    "Reply": "generate",
     "RagError": "errors",
     "Settings": "config",
 }

@@ -4,18 +4,22 @@
 for answering, so one instance serves every user of the web app. `Conversation` keeps the
 earlier turns of one user and folds them into the retrieval of an elliptical follow-up
 ("And the global one?", "그럼 보증은요?"): the earlier question's vector is blended into the
-query with a lower weight, and its morphemes are added to the lexical query.
+query with a lower weight, and its morphemes are added to the lexical query. With a generator
+(RAG_GENERATOR, rag/generate.py) the extractive answer is rewritten by a language model when the
+grounding guard allows it; `answer_stream` yields the text as it is generated.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 
-from .answer import Answer, AnswerConfig, Scorer, compose
+from .answer import AnswerConfig, Scorer, compose
 from .config import Settings, get_settings
 from .embed import Embedder
 from .errors import BadQuestion
+from .generate import Generator, Reply, generate, make_generator
 from .index import Index, ensure
 from .question import Question, analyze, strip_markup
 from .retrieve import Hit, search
@@ -38,16 +42,20 @@ def is_follow_up(question: str) -> bool:
 class Pipeline:
     """Loads (or builds) the index and the answerer once; `answer()` is safe to call from many threads.
 
-    `scorer=False` skips loading the answerer (training uses `evidence()` only).
+    `scorer=False` skips loading the answerer (training uses `evidence()` only). `generator=None` takes
+    the one RAG_GENERATOR names (rag/generate.py); `False` keeps answers extractive.
     """
 
     settings: Settings = field(default_factory=get_settings)
     index: Index | None = None
     embedder: Embedder | None = None
     scorer: Scorer | None | bool = None
+    generator: Generator | None | bool = None
 
     def __post_init__(self) -> None:
         warm_up_in_background()  # Kiwi loads while the index does; the first answer is then fast
+        if self.generator is None:  # first: a misconfigured model fails before the index is built
+            self.generator = make_generator(self.settings) or False
         if self.index is None:
             self.index = ensure(self.settings, self.embedder)
         if self.scorer is None:
@@ -68,15 +76,34 @@ class Pipeline:
         """The analysed question and the passages retrieved for it (earlier turns count for a follow-up)."""
         question = self.check(question)
         s = self.settings
-        earlier = [h for h in (history or []) if h and h.strip()][-2:] if history and is_follow_up(question) else []
-        q = analyze(self.index, question, earlier)
+        q = analyze(self.index, question, earlier_turns(question, history))
         return q, search(self.index, q, k=k or s.top_k, mode=s.retrieval_mode, rrf_k=s.rrf_k)
 
-    def answer(self, question: str, history: list[str] | None = None, *, k: int | None = None) -> Answer:
+    def answer(self, question: str, history: list[str] | None = None, *, k: int | None = None) -> Reply:
         """Answer one question; `history` holds the earlier questions of the conversation, oldest first."""
+        *_, reply = self.answer_stream(question, history, k=k)
+        return reply
+
+    def answer_stream(self, question: str, history: list[str] | None = None, *,
+                      k: int | None = None) -> Iterator[str | Reply]:
+        """The generated answer's text as it arrives (str pieces, each checked as it streams), then the
+        final, guarded Reply.
+
+        Extractive answers (and abstentions) come as the Reply alone. Bad input raises BadQuestion
+        at the first step of the iteration.
+        """
         q, hits = self.evidence(question, history, k=k)
         config = AnswerConfig(self.scorer, max_chars=self.settings.max_answer_chars)
-        return compose(self.index, q, hits, config)
+        base = compose(self.index, q, hits, config)
+        if not self.generator:
+            yield Reply.of(base)
+            return
+        yield from generate(self.generator, base, earlier_turns(q.text, history))
+
+
+def earlier_turns(question: str, history: list[str] | None) -> list[str]:
+    """The earlier questions a follow-up leans on (the last two), none for a self-contained question."""
+    return [h for h in (history or []) if h and h.strip()][-2:] if history and is_follow_up(question) else []
 
 
 @dataclass
@@ -86,7 +113,7 @@ class Conversation:
     pipeline: Pipeline
     history: list[str] = field(default_factory=list)
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str) -> Reply:
         ans = self.pipeline.answer(question, self.history)
         self.history.append(ans.question)
         return ans

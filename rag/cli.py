@@ -87,6 +87,10 @@ def ask_cmd(
         typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
         return
     typer.echo(ans.text)
+    if ans.generated:
+        typer.echo("(written by a language model from the sources below)")
+    elif ans.guard:
+        typer.echo(f"(a generated answer was withheld: {ans.guard}; the document's own sentence is shown)")
     label = "related" if ans.abstained else "sources"
     shown = ans.contexts[:3] if ans.abstained else ans.citations
     if shown:
@@ -105,12 +109,15 @@ def eval_cmd(
     index: Optional[Path] = IndexOpt,
     progress: bool = typer.Option(True, help="show a progress bar"),
     server: Optional[str] = typer.Option(None, "--server", help="ask a running app's API instead, e.g. http://127.0.0.1:7860/"),
+    generator: Optional[str] = typer.Option(None, "--generator", help="extractive | transformers | openai (default RAG_GENERATOR)"),
 ) -> None:
     """Answer every question of a JSONL file, write the results contract, print the metrics."""
     from .eval import evaluate, format_metrics
 
+    if generator not in (None, "extractive", "transformers", "openai"):
+        raise typer.BadParameter(f"{generator!r}: use extractive, transformers or openai", param_hint="--generator")
     try:
-        m = evaluate(questions, out, corpus=corpus, index=index, server=server, progress=progress)
+        m = evaluate(questions, out, corpus=corpus, index=index, server=server, progress=progress, generator=generator)
     except RagError as exc:
         _fail(exc)
     written = m.pop("written")

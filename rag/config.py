@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import BadSettings
@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     # Answering: the trained scorer and its calibrated abstention thresholds (`python -m rag.train`).
     answerer_model: Path = PROJECT_ROOT / "rag" / "answerer.json"
     max_answer_chars: int = Field(250, ge=60, description="longest answer text (the answer, then the quoted clause)")
+
+    # Generated answers (issue 9): "extractive" quotes the document; "transformers" runs a local model
+    # directory; "openai" calls any OpenAI-compatible server (vLLM, Ollama, TGI, hosted). Every generated
+    # answer passes the grounding guard (rag/guard.py) or the extractive answer is shown instead, marked.
+    generator: str = Field("extractive", pattern="^(extractive|transformers|openai)$")
+    llm_model: str = ""  # a local model directory (transformers) or the model name the server serves (openai)
+    llm_base_url: str = "http://127.0.0.1:8000/v1"  # the OpenAI-compatible endpoint (openai)
+    llm_api_key: SecretStr | None = None  # RAG_LLM_API_KEY, else OPENAI_API_KEY; local servers need none
+    llm_timeout: float = Field(30.0, gt=0, description="seconds to wait for the server's next bytes (openai)")
+    llm_retries: int = Field(1, ge=0, le=5, description="retries of a failed request (openai)")
+    llm_max_tokens: int = Field(400, ge=16, le=4096, description="longest generated answer, in tokens")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)  # 0: the same passages give the same answer
 
     # Input limits.
     max_question_chars: int = Field(1000, ge=10)

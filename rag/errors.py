@@ -69,3 +69,9 @@ class PortBusy(RagError):
     """The web app's host/port is already taken (or cannot be bound)."""
 
     exit_code = 10
+
+
+class GeneratorUnavailable(RagError):
+    """The configured language model cannot be loaded or reached (answers fall back to extractive)."""
+
+    exit_code = 6  # a setting that cannot work, as BadSettings

@@ -95,7 +95,7 @@ def run(answer: Answerer, questions: Iterable[dict], progress: bool = True) -> l
     return results
 
 
-RECORD_KEYS = ("answer", "abstained", "citations", "contexts", "support", "reason", "lang")
+RECORD_KEYS = ("answer", "abstained", "citations", "contexts", "support", "reason", "lang", "generated", "guard")
 
 
 def check_writable(out: Path) -> None:
@@ -172,6 +172,26 @@ def metrics(questions: list[dict], results: list[dict]) -> dict:
         "errors": sum(1 for r in results if r.get("error")),
         "p50_ms": statistics.median(lat) if lat else None,
         "p95_ms": sorted(lat)[max(0, int(len(lat) * 0.95) - 1)] if lat else None,
+        **generation_metrics(results),
+    }
+
+
+def generation_metrics(results: list[dict]) -> dict:
+    """With a generator (RAG_GENERATOR / --generator): of the answers it was asked for, the share shown as
+    generated, the share the guard withheld (the extractive answer shown instead), the number of times the
+    model could not be reached, and the latency of generated answers. {} for extractive runs."""
+    tried = [r for r in results if r.get("generated") or r.get("guard")]
+    if not tried:
+        return {}
+    down = [r for r in tried if str(r.get("guard", "")).startswith("generator unavailable")]
+    withheld = [r for r in tried if r.get("guard") and r not in down]
+    lat = sorted(r["latency_ms"] for r in tried if r.get("generated") and isinstance(r.get("latency_ms"), (int, float)))
+    return {
+        "generated": 100.0 * sum(bool(r.get("generated")) for r in tried) / len(tried),
+        "guard_fallback": 100.0 * len(withheld) / len(tried),
+        "llm_unavailable": len(down),
+        "gen_p50_ms": statistics.median(lat) if lat else None,
+        "gen_p95_ms": lat[max(0, int(len(lat) * 0.95) - 1)] if lat else None,
     }
 
 
@@ -180,7 +200,7 @@ def format_metrics(m: dict) -> str:
 
 
 def evaluate(questions: Path, out: Path, *, corpus: Path | None = None, index: Path | None = None,
-             server: str | None = None, progress: bool = True) -> dict:
+             server: str | None = None, progress: bool = True, generator: str | None = None) -> dict:
     """Answer a questions file (locally or through a running app's API), write the results, return the metrics."""
     qs = read_questions(questions)
     check_writable(out)
@@ -190,8 +210,8 @@ def evaluate(questions: Path, out: Path, *, corpus: Path | None = None, index: P
         from .chat import Pipeline  # loads the models: only when answering locally
         from .config import Settings
 
-        paths = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
-        answerer = local_answerer(Pipeline(Settings(**paths)))
+        overrides = {"corpus_dir": corpus, "index_dir": index, "generator": generator}
+        answerer = local_answerer(Pipeline(Settings(**{k: v for k, v in overrides.items() if v is not None})))
     results = run(answerer, qs, progress=progress)
     write_results(results, out)
     return {"written": len(results), **metrics(qs, results)}
@@ -210,12 +230,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path)
     parser.add_argument("--server", help="ask a running app's API instead, e.g. http://127.0.0.1:7860/")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("--generator", choices=("extractive", "transformers", "openai"),
+                        help="answer with this generator (default RAG_GENERATOR; the model from RAG_LLM_MODEL, "
+                        "RAG_LLM_BASE_URL); adds generated, guard_fallback, llm_unavailable and gen_p50/p95_ms")
     args = parser.parse_args(argv)
+    if args.server and args.generator:
+        parser.error("--generator applies to local answering; a running app uses its own RAG_GENERATOR")
     try:
         from .config import Settings
 
         Settings()  # bad RAG_* variables are reported before any work
-        m = evaluate(args.questions, args.out, corpus=args.corpus, index=args.index, server=args.server, progress=args.progress)
+        m = evaluate(args.questions, args.out, corpus=args.corpus, index=args.index, server=args.server,
+                     progress=args.progress, generator=args.generator)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

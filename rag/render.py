@@ -107,3 +107,39 @@ def answer_html(ans: Answer) -> str:
     if not items:
         return head
     return f"{head}<div class='rag-cites'><div class='rag-cites-title'>{title}</div>{''.join(items)}</div>"
+
+
+# ---------------------------------------------------------------- generated answers (rag/generate.py)
+
+NOTES = {
+    "en": {
+        "generated": "Written by a language model from the cited passages.",
+        "withheld": "A generated answer did not pass the source check; the document's own sentence is shown.",
+        "unavailable": "The language model is unavailable; the document's own sentence is shown.",
+    },
+    "ko": {
+        "generated": "언어 모델이 인용 구절을 바탕으로 작성한 답변입니다.",
+        "withheld": "생성된 답변이 출처 확인을 통과하지 못해 문서의 문장을 그대로 보여 드립니다.",
+        "unavailable": "언어 모델을 사용할 수 없어 문서의 문장을 그대로 보여 드립니다.",
+    },
+}
+
+
+def generation_note_html(ans: Answer) -> str:
+    """A discreet line under an answer saying it was generated, or that a generated answer was withheld
+    (the reason in the tooltip); "" for a plain extractive answer."""
+    notes = NOTES.get(ans.lang, NOTES["en"])
+    guard = getattr(ans, "guard", "")
+    if getattr(ans, "generated", False):
+        key = "generated"
+    elif guard:
+        key = "unavailable" if guard.startswith("generator unavailable") else "withheld"
+    else:
+        return ""
+    return f"<div class='rag-note' title='{html.escape(guard, quote=True)}'><small>ⓘ {notes[key]}</small></div>"
+
+
+def partial_html(text: str) -> str:
+    """A generated answer while it streams: escaped, markers bold; the sources follow when it is complete."""
+    body = _MARKER.sub(r"<b>[\1]</b>", html.escape(text)).replace("\n", "<br>")
+    return f"<div class='rag-answer rag-streaming'>{body}</div>"

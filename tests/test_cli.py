@@ -242,3 +242,31 @@ def test_abuse_shell_like_question_through_a_real_process_runs_nothing(tmp_path,
                     cwd=work)
     assert r.returncode == 0 and "900억원" in r.stdout and "Traceback" not in r.stderr
     assert list(work.iterdir()) == []  # nothing executed, nothing written where it ran
+
+
+def test_a_generator_that_cannot_load_is_a_message_and_exit_code_6(dirs, tmp_path):
+    env = {"RAG_GENERATOR": "transformers", "RAG_LLM_MODEL": str(tmp_path / "no-model")}
+    out = runner.invoke(app, ["ask", "AI혁신펀드 규모는 얼마인가요?", *dirs], env=env)
+    assert out.exit_code == 6 and "not a model directory" in out.output and "Traceback" not in out.output
+    assert not (tmp_path / "index").exists()  # failed before building anything
+
+
+@pytest.mark.integration
+def test_eval_with_a_generator_reports_the_guard(dirs, tmp_path):
+    from .fake_openai import FakeOpenAI
+
+    q = tmp_path / "q.jsonl"
+    q.write_text(json.dumps({"id": "x", "question": "AI혁신펀드 규모는 얼마인가요?", "answerable": True,
+                             "answers": [["900억"]], "evidence": "900억원"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    with FakeOpenAI(lambda messages: "펀드 규모는 950억원입니다 [1].") as server:  # an invented figure
+        env = {"RAG_LLM_BASE_URL": server.url, "RAG_LLM_MODEL": "fake"}
+        out = runner.invoke(app, ["eval", str(q), "--out", str(tmp_path / "r.jsonl"), "--no-progress",
+                                  "--generator", "openai", *dirs], env=env)
+    assert out.exit_code == 0, out.output
+    assert "guard_fallback=100.0" in out.output and "answer_acc=100.0" in out.output  # the extractive answer stood
+    record = json.loads((tmp_path / "r.jsonl").read_text())
+    assert record["generated"] is False and "950억" in record["guard"]
+    out = runner.invoke(app, ["ask", "AI혁신펀드 규모는 얼마인가요?", *dirs],
+                        env={**env, "RAG_GENERATOR": "openai", "RAG_LLM_BASE_URL": "http://127.0.0.1:9/v1",
+                             "RAG_LLM_TIMEOUT": "2", "RAG_LLM_RETRIES": "0"})
+    assert out.exit_code == 0 and "900억원" in out.output and "generated answer was withheld" in out.output

@@ -107,3 +107,40 @@ def test_a_server_that_is_down_is_a_clear_error():
         port = s.getsockname()[1]
     with pytest.raises(ServerUnavailable, match=f"cannot reach the app at http://127.0.0.1:{port}/"):
         remote_answerer(f"http://127.0.0.1:{port}/")
+
+
+def test_generation_metrics_count_generated_withheld_and_unavailable():
+    from rag.eval import generation_metrics
+
+    records = [
+        {"generated": True, "guard": "", "latency_ms": 100.0},
+        {"generated": True, "guard": "", "latency_ms": 300.0},
+        {"generated": False, "guard": "'7777' is not in the cited passages", "latency_ms": 50.0},
+        {"generated": False, "guard": "generator unavailable: the server cannot be reached", "latency_ms": 5.0},
+        {"generated": False, "guard": "", "abstained": True, "latency_ms": 5.0},  # abstained: never generated
+    ]
+    m = generation_metrics(records)
+    assert m["generated"] == 50.0 and m["guard_fallback"] == 25.0 and m["llm_unavailable"] == 1
+    assert m["gen_p50_ms"] == 200.0
+    assert generation_metrics([{"generated": False, "guard": ""}]) == {}  # extractive runs print what they did
+
+
+def test_a_generator_run_records_generated_and_guard(tiny_pipeline):
+    from rag.chat import Pipeline
+
+    class Echo:  # cites passage 1 with no figure: passes the guard whatever passage 1 is
+        name = "echo"
+
+        def stream(self, messages):
+            yield "See the first passage [1]."
+
+    questions = QUESTIONS + [{"id": "e", "question": "What is the parks budget?", "answerable": True,
+                              "answers": [["40 million"]], "evidence": "40 million dollars"}]
+    pipe = Pipeline(settings=tiny_pipeline.settings, index=tiny_pipeline.index, generator=Echo())
+    results = run(local_answerer(pipe), questions, progress=False)
+    by_id = {r["id"]: r for r in results}
+    assert all("generated" in r and "guard" in r for r in results)
+    assert by_id["e"]["generated"] and by_id["e"]["answer"] == "See the first passage [1]."
+    assert by_id["d"]["abstained"] and not by_id["d"]["generated"]  # abstained: no generation
+    m = metrics(questions, results)
+    assert m["generated"] == 100.0 and m["guard_fallback"] == 0.0 and m["llm_unavailable"] == 0
