@@ -98,7 +98,8 @@ def ask_cmd(
     for i, c in enumerate(shown, 1):
         n = c.n or i
         snippet = c.text.replace("\n", " ")
-        typer.echo(f"[{n}] {c.source} ({c.chunk_id}, chars {c.start}-{c.end}): {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
+        heading = " · ".join(part for part in (c.title or c.source, c.source_name, c.date) if part)
+        typer.echo(f"[{n}] {heading}{f' <{c.url}>' if c.url else ''}\n    {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
 
 
 @app.command("eval")

@@ -328,7 +328,9 @@ _TOOLBAR_LINES = 40  # a news page's article toolbar comes within its first line
 def _above_toolbar(lines: list[str]) -> int | None:
     """A news page's headline sits right above its article toolbar (read aloud, font size, print, share):
     the index of the content line just before the first run of 2+ chrome lines near the top that
-    follows content (teasers of other articles often come first). None when there is no such run."""
+    follows content (teasers of other articles often come first) and comes before the article's body
+    (more text after it than before it: chrome at the end of a short page is a footer). None when there
+    is no such run."""
     last_content, run = None, 0
     for i, raw in enumerate(lines[:_TOOLBAR_LINES]):
         line = normalize(raw)
@@ -337,7 +339,8 @@ def _above_toolbar(lines: list[str]) -> int | None:
         if is_chrome(line):
             run += 1
             if run >= 2 and last_content is not None:
-                return last_content
+                before, after = sum(map(len, lines[:i])), sum(map(len, lines[i + 1 :]))
+                return last_content if after > before else None
             continue
         run = 0
         if not is_junk(line) and not is_header_line(line):

@@ -232,8 +232,12 @@ def test_file_name_is_the_last_resort_title(tmp_path):
 
 def test_news_page_title_is_the_line_above_the_article_toolbar():
     page = ("다른 기사 제목 하나\n\n다른 기사 제목 둘\n\n중기부, AI 스타트업 육성 방안 발표\n\n기사 읽어주기\n다시듣기\n"
-            "폰트 확대 폰트 축소 프린트하기\n\n중소벤처기업부(이하 중기부)는 20일 방안을 발표했다.\n")
+            "폰트 확대 폰트 축소 프린트하기\n\n중소벤처기업부(이하 중기부)는 20일 방안을 발표했다.\n"
+            "방안은 세 가지 전략과 열 가지 과제로 이루어져 있으며, 올해 예산은 지난해보다 늘었다.\n")
     assert title_of(page) == "중기부, AI 스타트업 육성 방안 발표"
+    # the same chrome at the end of a short page is its footer: the title is still the first line
+    footer = "AI 펀드 소식\n\n중기부는 AI혁신펀드를 조성한다.\n\n기사 읽어주기\n페이스북 트위터 밴드 블로그\nCopyright"
+    assert title_of(footer) == "AI 펀드 소식"
     assert find_source(page) == "중소벤처기업부"
     assert title_of("공유하기\n프린트\n청년 지원 확대\n본문은 여기에 있다.") == "청년 지원 확대"  # menus before the headline
 
