@@ -38,6 +38,18 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(morphemes(question)) <= 1
 
 
+def check_question(question: object, limit: int) -> str:
+    """The question stripped, or BadQuestion: empty, over `limit` characters, or markup only."""
+    if not isinstance(question, str) or not question.strip():
+        raise BadQuestion("the question is empty: type a question about the document")
+    question = question.strip()
+    if len(question) > limit:
+        raise BadQuestion(f"the question has {len(question)} characters; the limit is {limit}")
+    if not strip_markup(question):
+        raise BadQuestion("the question holds only markup: type a question about the document")
+    return question
+
+
 @dataclass
 class Pipeline:
     """Loads (or builds) the index and the answerer once; `answer()` is safe to call from many threads.
@@ -62,15 +74,7 @@ class Pipeline:
             self.scorer = Scorer.load(self.settings.answerer_model)
 
     def check(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise BadQuestion("the question is empty: type a question about the document")
-        question = question.strip()
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise BadQuestion(f"the question has {len(question)} characters; the limit is {limit}")
-        if not strip_markup(question):
-            raise BadQuestion("the question holds only markup: type a question about the document")
-        return question
+        return check_question(question, self.settings.max_question_chars)
 
     def evidence(self, question: str, history: list[str] | None = None, *, k: int | None = None) -> tuple[Question, list[Hit]]:
         """The analysed question and the passages retrieved for it (earlier turns count for a follow-up)."""

@@ -76,9 +76,10 @@ def ask_cmd(
 
     warm_up_in_background()
     try:
-        from .chat import Pipeline
+        from .chat import Pipeline, check_question
 
         settings = _settings(corpus, index)
+        check_question(question, settings.max_question_chars)  # before the index is loaded or built
         pipeline = Pipeline(settings)
         ans = pipeline.answer(question, history)
     except RagError as exc:

@@ -218,6 +218,11 @@ def test_abuse_refused_questions_get_a_message_and_exit_2(name, fake_model, dirs
     assert out.stdout == ""  # no half answer
 
 
+def test_a_refused_question_is_refused_before_any_index_is_built(dirs):
+    out = invoke(["ask", "   ", *dirs])
+    assert out.exit_code == 2 and not Path(dirs[-1]).exists()
+
+
 @pytest.mark.parametrize("name", list(ANSWERED))
 def test_abuse_odd_questions_get_a_normal_answer(name, fake_model, dirs, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
