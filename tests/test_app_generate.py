@@ -17,7 +17,8 @@ from rag.config import PROJECT_ROOT
 
 from .conftest import write_corpus
 from .fake_openai import FakeOpenAI, question_of
-from .test_app import CHROMIUM, _free_port
+from .live import CHROMIUM
+from .live import free_port as _free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
