@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rag.question import analyze
-from rag.retrieve import _ranks, search
+from rag.retrieve import CROSS_LANGUAGE, SAME_LANGUAGE, Fusion, _ranks, search
 
 
 def test_ranks_are_zero_based_and_stable():
@@ -14,6 +14,32 @@ def test_search_finds_the_passage_with_the_fact(tiny_index, mode):
     hits = search(tiny_index, analyze(tiny_index, "AI혁신펀드 규모는 얼마인가요?"), k=3, mode=mode)
     assert "900억원" in hits[0].chunk.text
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_fusion_weights_decide_which_lists_vote(tiny_index):
+    q = analyze(tiny_index, "보증은?")
+    lexical_only = search(tiny_index, q, k=len(tiny_index.chunks), fusion=Fusion(dense=0, sentence=0, bm25=1, alignment=0))
+    assert [h.pos for h in lexical_only] == [h.pos for h in search(tiny_index, q, k=len(tiny_index.chunks), mode="bm25")]
+    assert all(h.score == 0 for h in lexical_only if h.bm25 == 0)  # no lexical match: no vote, no score
+    doubled = search(tiny_index, q, k=3, fusion=Fusion(2, 2, 2, 2))
+    assert [h.pos for h in doubled] == [h.pos for h in search(tiny_index, q, k=3, fusion=SAME_LANGUAGE)]
+    assert doubled[0].score == pytest.approx(2 * search(tiny_index, q, k=1)[0].score)
+
+
+def test_english_questions_over_korean_text_use_the_cross_language_weights(tiny_index):
+    from dataclasses import replace
+
+    class Aligned:  # stands for the question's alignment to the corpus's Korean nouns
+        def coverage(self, vocab, text):
+            return 1.0 if "900억원" in text else 0.0
+
+    ko = analyze(tiny_index, "AI혁신펀드 규모는?")
+    assert ko.alignment is None
+    assert [h.score for h in search(tiny_index, ko, k=3)] == [h.score for h in search(tiny_index, ko, k=3, fusion=SAME_LANGUAGE)]
+    cross = replace(ko, alignment=Aligned())
+    assert CROSS_LANGUAGE != SAME_LANGUAGE
+    assert [h.score for h in search(tiny_index, cross, k=3)] == [h.score for h in search(tiny_index, cross, k=3, fusion=CROSS_LANGUAGE)]
+    assert [h.score for h in search(tiny_index, cross, k=3)] != [h.score for h in search(tiny_index, cross, k=3, fusion=SAME_LANGUAGE)]
 
 
 def test_bm25_matches_through_particles(tiny_index):
