@@ -400,7 +400,7 @@ class Scorer:
     """Two small logistic regressions and the abstention thresholds (written by rag/train.py):
 
     - `select` scores each candidate sentence (is it the one holding the answer?);
-    - `answerable` scores the question given its best sentence (will that answer be right?).
+    - `answerable` scores the question given its best sentence (do the candidates hold the answer?).
     The answer is withheld when `answerable` falls below `thresholds["same"]` (question and evidence in
     one language) or `thresholds["cross"]` (an English question over Korean text), each chosen on the
     development pool for a target false-abstain rate.

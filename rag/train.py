@@ -9,9 +9,9 @@ sentence also gives a *hard* unanswerable copy: the same question with the gold 
 sentence holding the answer) removed from its candidates.
 
 Two logistic regressions (scikit-learn, deterministic lbfgs): `select` on the sentence rows, and
-`answerable` on one row per question (the best sentence's features and how clearly it won, from
-out-of-fold selector probabilities), labelled 1 when the question is answerable and the selected
-sentence is a gold one. The abstention thresholds come from out-of-fold answerability (folds grouped
+`answerable` on one row per question (the best sentence's features and how clearly it won, from out-of-fold selector
+probabilities), labelled 1 when the question is answerable (unanswerable questions and the hard
+copies are 0). The abstention thresholds come from out-of-fold answerability (folds grouped
 by document, so no question is scored by a model that saw its document): for each threshold group
 ("same" language, "cross" = English question over Korean text) the highest threshold that keeps the
 false-abstain rate of the development pool's answerable questions at or below the target.
@@ -158,11 +158,14 @@ def oof_select(exs: list[Example], folds: int, c: float) -> list[np.ndarray]:
     return out
 
 
-def question_rows(exs: list[Example], probs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Answerability rows, labelled 1 when the question is answerable and its best sentence is a gold one."""
+def question_rows(exs: list[Example], probs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Answerability rows, labelled 1 when the question is answerable (its evidence is among the
+    candidates: unanswerable questions and the hard copies with the gold removed are 0), and whether
+    the best sentence is a gold one (for the report)."""
     X = np.vstack([question_row(e.rows, p) for e, p in zip(exs, probs)])
-    y = np.array([float(e.kind == "answerable" and bool(e.labels[int(np.argmax(p))])) for e, p in zip(exs, probs)])
-    return X, y
+    y = np.array([float(e.kind == "answerable") for e in exs])
+    correct = np.array([float(e.kind == "answerable" and bool(e.labels[int(np.argmax(p))])) for e, p in zip(exs, probs)])
+    return X, y, correct
 
 
 def oof_answerable(exs: list[Example], X: np.ndarray, y: np.ndarray, folds: int, c: float) -> np.ndarray:
@@ -233,9 +236,9 @@ def train(pools: tuple[Pool, ...] = DEFAULT_POOLS, *, target: float = 0.05, c: f
         log.info("%s: %d examples", pool.questions.name, len(got))
         exs += got
     probs = oof_select(exs, folds, c)
-    Xq, yq = question_rows(exs, probs)
+    Xq, yq, correct = question_rows(exs, probs)
     conf = oof_answerable(exs, Xq, yq, folds, c)
-    thresholds, report = choose_thresholds(exs, conf, yq, target)
+    thresholds, report = choose_thresholds(exs, conf, correct, target)
     select = fit_select(exs, c)
     answerable = fit_linear(Xq, yq, np.array([e.weight for e in exs]), QUESTION_FEATURES, c)
     meta = {
