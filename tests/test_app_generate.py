@@ -4,21 +4,13 @@ answer renders with its sources and a discreet note; a reply the guard rejects i
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
-
-from rag.config import PROJECT_ROOT
 
 from .conftest import write_corpus
 from .fake_openai import FakeOpenAI, question_of
-from .live import CHROMIUM
-from .live import free_port as _free_port
+from .live import chromium, live_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -38,50 +30,21 @@ def _reply(messages: list[dict]) -> str:
 @pytest.fixture(scope="module")
 def app_with_generator(tmp_path_factory):
     root = tmp_path_factory.mktemp("app-gen")
-    corpus = write_corpus(root)
+    write_corpus(root)  # live_app serves root/corpus as it is
     with FakeOpenAI(_reply, pause=0.25) as llm:
-        port = _free_port()
-        env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(root / "index"),
-               "RAG_CHUNK_SIZE": "200", "RAG_PORT": str(port), "RAG_GENERATOR": "openai",
-               "RAG_LLM_BASE_URL": llm.url, "RAG_LLM_MODEL": "fake", "RAG_LLM_RETRIES": "0"}
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 180
-        try:
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"app exited: {proc.stdout.read()}")
-                try:
-                    if httpx.get(url + "/", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.time() > deadline:
-                    pytest.fail("app did not start within 180 s")
-                time.sleep(0.5)
-            yield url, llm
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        env = {"RAG_CHUNK_SIZE": "200", "RAG_GENERATOR": "openai", "RAG_LLM_BASE_URL": llm.url,
+               "RAG_LLM_MODEL": "fake", "RAG_LLM_RETRIES": "0"}
+        with live_app(root, env) as app:
+            yield app.url, llm
 
 
 @pytest.fixture(scope="module")
 def page(app_with_generator):
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: apt-get install -y chromium fonts-nanum")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        pg = b.new_page(viewport={"width": 1100, "height": 900})
+    with chromium() as browser:
+        pg = browser.new_page(viewport={"width": 1100, "height": 900})
         pg.goto(app_with_generator[0] + "/")
         pg.locator("#question textarea").wait_for(timeout=30000)
         yield pg
-        b.close()
 
 
 def _send(page, question: str) -> None:
