@@ -70,8 +70,10 @@ def test_api_question(client, server, name, question, expected):
         assert expected != "refused", f"{name}: answered {r['answer']!r}"
         assert isinstance(r["answer"], str) and r["answer"].strip()
         assert set(r) >= {"answer", "abstained", "citations", "contexts", "lang"}
-        # the answer is document text: nothing of the question's payload comes back in it
-        assert not any(h.lower() in r["answer"].lower() for h in HOSTILE), r["answer"]
+        # the answer is document text: nothing of the question's payload comes back in it (the test
+        # corpus has a notice that itself quotes "<img src=x onerror=...>": quoting a cited passage is fine)
+        cited = " ".join(c["text"] for c in r["citations"]).lower()
+        assert not any(h.lower() in r["answer"].lower() and h.lower() not in cited for h in HOSTILE), r["answer"]
     assert httpx.get(server.url + "/", timeout=10).status_code == 200  # still serving
 
 
