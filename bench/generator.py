@@ -143,7 +143,8 @@ def main(argv: list[str]) -> int:
         print(f"- {name}: {format_metrics(m)}")
     faithful_m = rows[1][1]
     ok = faithful_m["answer_acc"] >= base["answer_acc"] and faithful_m["citation_acc"] >= base["citation_acc"]
-    caught_all = all(n.startswith("guard fell back on") and n.split()[4] == n.split()[6] for _, _, n in rows[2:])
+    corrupted = [n for name, _, n in rows if name not in ("extractive", "faithful", "reworded")]
+    caught_all = bool(corrupted) and all(n.split()[4] == n.split()[6] for n in corrupted)
     print(f"\nacceptance: faithful >= extractive: {ok}; every corrupted reply caught: {caught_all}")
     return 0 if ok and caught_all else 1
 
