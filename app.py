@@ -104,7 +104,8 @@ def build_ui(pipeline: Pipeline, *, compact: bool = False, limiter: RateLimiter 
         return notice(exc, question, limit, lang)
 
     def ask(question: str, history: list[str] | None = None, request: gr.Request = None) -> dict:
-        """Answer a question about the documents. Returns answer, abstained, lang, citations and contexts."""
+        """Answer a question about the documents. Returns answer, abstained, lang, support, generated, guard,
+        citations and contexts (each: source file, chunk_id, offsets, title, source_name, date, url, text)."""
         try:
             limiter.admit(client_key(request))
             ans = pipeline.answer(question, history or [])
