@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.chat import Pipeline  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.eval import _norm, read_questions  # noqa: E402
+from rag.eval import match_key, read_questions  # noqa: E402
 from rag.index import ensure  # noqa: E402
 from rag.question import analyze  # noqa: E402
 from rag.retrieve import search  # noqa: E402
@@ -77,8 +77,8 @@ def main(paths: list[Path]) -> None:
                 hits = {1: 0, 3: 0, 5: 0}
                 for q in qs:
                     query = analyze(pipeline.index, q["question"], q.get("history") or [])
-                    ranked = [_norm(h.chunk.text) for h in search(pipeline.index, query, k=5, mode=mode)]
-                    ev = _norm(q["evidence"])
+                    ranked = [match_key(h.chunk.text) for h in search(pipeline.index, query, k=5, mode=mode)]
+                    ev = match_key(q["evidence"])
                     for k in hits:
                         hits[k] += any(ev in t for t in ranked[:k])
                 row = " | ".join(f"{100 * hits[k] / len(qs):.0f}%" for k in (1, 3, 5))

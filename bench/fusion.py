@@ -12,9 +12,7 @@ the weights `rag.retrieve` uses, and the best weightings of a small grid.
 
 from __future__ import annotations
 
-import re
 import sys
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +22,12 @@ sys.path.insert(0, str(ROOT))
 
 from rag.chat import Pipeline, is_follow_up  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.eval import read_questions  # noqa: E402
+from rag.eval import match_key, read_questions  # noqa: E402
 from rag.question import analyze  # noqa: E402
-from rag.retrieve import CROSS_LANGUAGE, SAME_LANGUAGE, Fusion, _ranks, scores  # noqa: E402
+from rag.retrieve import CROSS_LANGUAGE, SAME_LANGUAGE, Fusion, rrf, scores  # noqa: E402
 from rag.text import normalize  # noqa: E402
 
 CORPORA = ROOT / "bench" / ".corpora"
-
-
-def _norm(t: str) -> str:
-    return re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", t or "").lower())
 
 
 def collect(pairs: list[tuple[Path, str]]) -> list[tuple]:
@@ -42,11 +36,11 @@ def collect(pairs: list[tuple[Path, str]]) -> list[tuple]:
     for questions, corpus in pairs:
         pipe = Pipeline(settings=Settings(corpus_dir=CORPORA / corpus, index_dir=CORPORA / f"index_{corpus}"), scorer=False)
         index = pipe.index
-        passages = [_norm(c.text) for c in index.chunks]
+        passages = [match_key(c.text) for c in index.chunks]
         for q in read_questions(questions):
             if not q.get("answerable", True) or not q.get("evidence"):
                 continue
-            gold = np.array([_norm(q["evidence"]) in t for t in passages])
+            gold = np.array([match_key(q["evidence"]) in t for t in passages])
             if not gold.any():
                 continue
             history = q.get("history") or []
@@ -65,10 +59,9 @@ def hits(data: list[tuple], same: Fusion, cross: Fusion, rrf_k: int = 60) -> dic
     out: dict[str, list[list[bool]]] = {}
     for name, dense, sentence, bm25, aligned, gold in data:
         w = cross if aligned is not None else same
-        fused = w.dense / (rrf_k + _ranks(dense) + 1) + w.sentence / (rrf_k + _ranks(sentence) + 1)
-        fused = fused + np.where(bm25 > 0, w.bm25 / (rrf_k + _ranks(bm25) + 1), 0.0)
+        fused = rrf(dense, w.dense, rrf_k) + rrf(sentence, w.sentence, rrf_k) + rrf(bm25, w.bm25, rrf_k, bm25 > 0)
         if aligned is not None:
-            fused = fused + w.alignment / (rrf_k + _ranks(aligned) + 1)
+            fused = fused + rrf(aligned, w.alignment, rrf_k)
         top = np.argsort(-fused, kind="stable")[:5]
         r = out.setdefault(name, [[], []])
         r[0].append(bool(gold[top[0]]))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import re
 import sys
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -24,15 +23,11 @@ sys.path.insert(0, str(ROOT))
 from rag.chat import Pipeline  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.embed import CachedEmbedder, make_embedder  # noqa: E402
-from rag.eval import read_questions  # noqa: E402
+from rag.eval import match_key, read_questions  # noqa: E402
 from rag.question import analyze  # noqa: E402
 from rag.retrieve import search  # noqa: E402
 
 CORPORA = ROOT / "bench" / ".corpora"
-
-
-def _norm(t: str) -> str:
-    return re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", t or "").lower())
 
 
 def naive_chunks(corpus: Path, size: int = 300) -> list[str]:
@@ -59,7 +54,7 @@ def hits_at(ranked: list[list[str]], evidence: list[str]) -> dict[int, float]:
 def main(name: str, questions: Path) -> None:
     corpus = CORPORA / name
     qs = [q for q in read_questions(questions) if q.get("answerable", True) and q.get("evidence")]
-    evidence = [_norm(q["evidence"]) for q in qs]
+    evidence = [match_key(q["evidence"]) for q in qs]
     rows = []
 
     cache_path = CORPORA / f".naive_cache_{name}.npz"
@@ -67,7 +62,7 @@ def main(name: str, questions: Path) -> None:
     chunks = naive_chunks(corpus)
     vecs = embedder.embed_batch(chunks)
     embedder.save(cache_path)
-    normed = [_norm(c) for c in chunks]
+    normed = [match_key(c) for c in chunks]
     ranked = []
     for q in qs:
         text = " ".join([*(q.get("history") or []), q["question"]])
@@ -80,7 +75,7 @@ def main(name: str, questions: Path) -> None:
         ranked = []
         for q in qs:
             question = analyze(pipeline.index, q["question"], q.get("history") or [])
-            ranked.append([_norm(h.chunk.text) for h in search(pipeline.index, question, k=5, mode=mode)])
+            ranked.append([match_key(h.chunk.text) for h in search(pipeline.index, question, k=5, mode=mode)])
         rows.append((f"project {mode}", hits_at(ranked, evidence)))
 
     print(f"\n{name}: {len(qs)} answerable questions ({questions.name})\n")

@@ -130,7 +130,8 @@ def write_results(results: list[dict], out: Path) -> None:
         raise OutputUnwritable(f"cannot write results to {out}: {exc.strerror or exc}") from exc
 
 
-def _norm(text: str) -> str:
+def match_key(text: str) -> str:
+    """Text as the reference scorer compares it: NFKC, lower case, no spaces or commas."""
     return re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", text or "").lower())
 
 
@@ -143,17 +144,17 @@ def metrics(questions: list[dict], results: list[dict]) -> dict:
     rr = cite = ans_ok = loose_ok = abst_ok = false_abst = 0.0
     for q in answerable:
         r = by_id.get(q["id"], {})
-        ev = _norm(q.get("evidence") or "")
-        ctx = [_norm(c.get("text", "")) for c in r.get("contexts", [])]
+        ev = match_key(q.get("evidence") or "")
+        ctx = [match_key(c.get("text", "")) for c in r.get("contexts", [])]
         for k in hit:
             hit[k] += any(ev in c for c in ctx[:k])
         rank = next((i + 1 for i, c in enumerate(ctx) if ev in c), None)
         rr += 1.0 / rank if rank else 0.0
-        cites = [_norm(c.get("text", "")) for c in r.get("citations", [])]
+        cites = [match_key(c.get("text", "")) for c in r.get("citations", [])]
         cite += len(cites) <= MAX_CITATIONS and any(ev in c for c in cites)
         abst = bool(r.get("abstained", True)) and not r.get("error")
-        answer = _norm(r.get("answer", ""))
-        loose = not abst and all(any(_norm(a) in answer for a in grp) for grp in q.get("answers", []))
+        answer = match_key(r.get("answer", ""))
+        loose = not abst and all(any(match_key(a) in answer for a in grp) for grp in q.get("answers", []))
         loose_ok += loose
         ans_ok += loose and len((r.get("answer") or "").strip()) <= MAX_ANSWER
         false_abst += abst

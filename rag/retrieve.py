@@ -63,6 +63,12 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def rrf(scores: np.ndarray, weight: float, rrf_k: int, votes: np.ndarray | None = None) -> np.ndarray:
+    """Each item's reciprocal-rank-fusion term, `weight / (rrf_k + rank + 1)`; 0 where `votes` is False."""
+    contrib = weight / (rrf_k + _ranks(scores) + 1)
+    return contrib if votes is None else np.where(votes, contrib, 0.0)
+
+
 def scores(index: Index, query: "Question") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dense passage, best-sentence and BM25 scores of every passage."""
     n = len(index.chunks)
@@ -93,10 +99,7 @@ def search(index: Index, query: "Question", k: int = 5, mode: str = "hybrid", rr
     }[mode]
     fused = np.zeros(len(index.chunks))
     for s, weight in lists:
-        contrib = weight / (rrf_k + _ranks(s) + 1)
-        if s is bm25:
-            contrib = np.where(bm25 > 0, contrib, 0.0)  # no lexical match, no vote
-        fused += contrib
+        fused += rrf(s, weight, rrf_k, bm25 > 0 if s is bm25 else None)  # no lexical match, no vote
     if query.alignment is not None and mode != "bm25":
         # across languages BM25 barely votes; the words' alignment to each passage's nouns does
         shortlist = np.argsort(-fused, kind="stable")[:RERANK_DEPTH]
@@ -104,7 +107,7 @@ def search(index: Index, query: "Question", k: int = 5, mode: str = "hybrid", rr
         for i in shortlist:
             c = index.chunks[i]
             aligned[i] = query.alignment.coverage(index.chunk_vocab[i], normalize(f"{c.section} {c.text}").lower())
-        fused += np.where(aligned >= 0, w.alignment / (rrf_k + _ranks(aligned) + 1), 0.0)
+        fused += rrf(aligned, w.alignment, rrf_k, aligned >= 0)
     order = np.argsort(-fused, kind="stable")[:k]
     return [
         Hit(int(i), index.chunks[i], float(fused[i]), float(dense[i]), float(best_sent[i]), float(bm25[i]))

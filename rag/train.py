@@ -24,8 +24,6 @@ import hashlib
 import json
 import logging
 import pickle
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +33,7 @@ from .answer import FEATURES, QUESTION_FEATURES, Linear, Scorer, candidates, fea
 from .chat import Pipeline
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
-from .eval import read_questions
+from .eval import match_key, read_questions
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +56,6 @@ DEFAULT_POOLS = (
     Pool(SETS / "korquad_train_en.jsonl", CORPORA / "korquad_train", 1.0),
     Pool(SETS / "korquad_train_unans.jsonl", CORPORA / "korquad_train", 2.0),
 )
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", text or "").lower())
 
 
 @dataclass
@@ -89,18 +83,18 @@ def examples(pool: Pool, index_root: Path, k: int | None = None, embedder: Embed
         cands = candidates(pipeline.index, hits)
         if not cands:
             continue
-        ev = _norm(q.get("evidence") or "")
-        groups = [[_norm(a) for a in grp if _norm(a)] for grp in q.get("answers") or []]
+        ev = match_key(q.get("evidence") or "")
+        groups = [[match_key(a) for a in grp if match_key(a)] for grp in q.get("answers") or []]
         answers = [a for grp in groups for a in grp]
         group = q.get("doc") or q.get("article") or ""
         if not group and ev:
-            group = next((h.chunk.source for h in hits if ev in _norm(h.chunk.text)), q["id"])
+            group = next((h.chunk.source for h in hits if ev in match_key(h.chunk.text)), q["id"])
         group = group or q["id"]
         labels = np.zeros(len(cands))
         if q.get("answerable", True) and ev:
             for i, c in enumerate(cands):
-                sent = _norm(c.text)
-                in_passage = ev in _norm(c.hit.chunk.text)
+                sent = match_key(c.text)
+                in_passage = ev in match_key(c.hit.chunk.text)
                 # the evidence itself, or a sentence stating every part of the answer (the same fact
                 # is often repeated: in the lead, the body and a table)
                 states_answer = bool(groups) and all(any(a in sent for a in grp) for grp in groups)
@@ -111,7 +105,7 @@ def examples(pool: Pool, index_root: Path, k: int | None = None, embedder: Embed
         out.append(Example(q["id"], pool.questions.name, group, kind, tg, rows, labels, pool.weight, question.lang))
         if kind == "answerable" and labels.any():
             keep = [c for c, lab in zip(cands, labels)
-                    if not lab and not any(a and a in _norm(c.text) for a in answers) and ev not in _norm(c.text)]
+                    if not lab and not any(a and a in match_key(c.text) for a in answers) and ev not in match_key(c.text)]
             if keep:
                 out.append(Example(q["id"] + "~hard", pool.questions.name, group, "hard", tg,
                                    features(pipeline.index, question, keep), np.zeros(len(keep)), pool.weight, question.lang))
