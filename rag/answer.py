@@ -76,7 +76,7 @@ class Answer:
     abstained: bool
     lang: str
     citations: list[Citation] = field(default_factory=list)  # what the answer cites
-    contexts: list[Citation] = field(default_factory=list)  # every retrieved passage, in rank order
+    contexts: list[Citation] = field(default_factory=list)  # every retrieved passage, best first (reranked)
     support: float = 0.0  # calibrated probability that the chosen sentence answers the question
     reason: str = ""  # why it abstained ("" when it answered)
 
@@ -212,6 +212,7 @@ FEATURES = (
     "compound_sentence", "compound_passage",
     "wants_type", "type_sentence", "type_missing", "type_context", "type_passage",
     "year_asked", "year_missing", "number_asked", "number_missing", "name_asked", "name_missing",
+    "year_missing_sentence", "number_missing_sentence", "name_missing_sentence", "quantity_sentence",
     "attribute_asked", "attribute_sentence", "attribute_missing",
     "passage_rank", "sentence_rank", "log_length", "footnote", "has_number",
     "cross_language", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
@@ -219,7 +220,8 @@ FEATURES = (
 )
 # Listwise signals: how a sentence compares with the best other candidate of the same question.
 GAP_FEATURES = ("own_sim", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence",
-                "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest")
+                "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest",
+                "name_missing_sentence", "quantity_sentence")
 FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
 _GAP_COLUMNS = [FEATURES.index(f) for f in GAP_FEATURES]
 
@@ -228,6 +230,9 @@ def with_gaps(rows: np.ndarray) -> np.ndarray:
     """Append, for each GAP_FEATURES column, the value minus the column's best among the candidates."""
     part = rows[:, _GAP_COLUMNS]
     return np.hstack([rows, part - part.max(axis=0)])
+
+
+QUANTITIES = frozenset({"amount", "percent", "count", "measure"})  # a number with a unit of some kind
 
 
 def type_agrees(wants: str | None, counter: str | None, sig) -> bool:
@@ -292,6 +297,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
         cov_sent = coverage(terms, bag, own, idf)
         everywhere = f"{both} {p['text']}"
         found_names = [n for n in cons.names if n in everywhere or (alignment is not None and alignment.z(n, index.chunk_vocab[c.hit.pos]) >= 3.0)]
+        near_names = [n for n in found_names if n in both or (alignment is not None and alignment.z(n, vocab) >= 3.0)]
         attr_in = cons.attribute and cons.attribute in own.replace(" ", "")
         typed = any(type_agrees(question.wants, question.counter, sig) for sig in sigs)
         rows.append([
@@ -321,6 +327,10 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             float(bool(cons.numbers) and not all(n in everywhere.replace(",", "") for n in cons.numbers)),
             float(bool(cons.names)),
             1.0 - len(found_names) / len(cons.names) if cons.names else 0.0,
+            float(bool(cons.years) and not any(year_found(y, both) for y in cons.years)),
+            float(bool(cons.numbers) and not all(n in both.replace(",", "") for n in cons.numbers)),
+            1.0 - len(near_names) / len(cons.names) if cons.names else 0.0,
+            float(question.wants in QUANTITIES and any(QUANTITIES & sig.types for sig in sigs)),
             float(bool(cons.attribute)),
             float(bool(attr_in)),
             float(bool(cons.attribute) and cons.attribute not in everywhere.replace(" ", "")),
@@ -443,6 +453,18 @@ class Scorer:
 # ---------------------------------------------------------------- decide
 
 
+def rerank(hits: list[Hit], cands: list[Candidate], probs: np.ndarray) -> list[Hit]:
+    """The hits ordered by their best sentence's selector probability (fused rank breaks ties; a
+    passage without sentences keeps its place after the others). The selector reads more of the
+    question than retrieval does: on the development pool, out of fold, the passage of its best
+    sentence holds the evidence more often than the first fused passage does."""
+    best = np.full(len(hits), -1.0)
+    for c, p in zip(cands, probs):
+        best[c.rank] = max(best[c.rank], float(p))
+    return [hits[i] for i in sorted(range(len(hits)), key=lambda i: (-best[i], i))]
+
+
+
 def threshold_group(question: Question, cand: Candidate) -> str:
     return "cross" if question.lang == "en" and lang_of(cand.text) == "ko" else "same"
 
@@ -502,11 +524,15 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
             j = i
             while j + 1 < len(toks) and toks[j + 1].tag in ("SN", "NR", "XSN") and toks[j + 1].start <= toks[j].end + 1:
                 j += 1
-            unit = toks[j + 1] if j + 1 < len(toks) and toks[j + 1].tag in ("NNB", "SW", "NNG") and toks[j + 1].start <= toks[j].end + 1 else None
-            u = unit.form if unit is not None else None
+            unit = toks[j + 1] if j + 1 < len(toks) and (
+                (toks[j + 1].tag in ("NNB", "SW", "NNG") and toks[j + 1].start <= toks[j].end + 1)
+                or (toks[j + 1].tag == "SL" and toks[j + 1].start == toks[j].end)  # 600ha, 50km
+            ) else None
+            u = (unit.form.lower() if unit.tag == "SL" else unit.form) if unit is not None else None
+            measure = unit is not None and unit.tag == "SL"
             ok = (
                 (counter is not None and u == counter)
-                or (counter is None and wants == "amount" and (u in CURRENCY or u in PERCENT_UNITS or toks[j].tag == "NR"))
+                or (counter is None and wants == "amount" and (u in CURRENCY or u in PERCENT_UNITS or toks[j].tag == "NR" or measure))
                 or (wants == "percent" and u in PERCENT_UNITS)
                 or (counter is None and wants == "count" and u is not None and u not in TIME_UNITS)
                 or (wants == "time" and (u in TIME_UNITS or re.fullmatch(r"(19|20)\d\d", t.form) is not None))
@@ -609,18 +635,19 @@ class AnswerConfig:
 
 
 def compose(index: Index, question: Question, hits: list[Hit], config: AnswerConfig) -> Answer:
-    """The grounded answer to `question` from `hits`, or an abstention with the hits as related passages."""
+    """The grounded answer to `question` from `hits`, or an abstention with the hits as related
+    passages; either way the passages come reranked by the selector (`rerank`)."""
     lang = question.lang
     frames = FRAMES[lang]
-    contexts = [_citation(0, h) for h in hits]
+    cands = candidates(index, hits)
+    rows = features(index, question, cands)
+    probs = config.scorer.probabilities(rows)
+    contexts = [_citation(0, h) for h in rerank(hits, cands, probs)]
 
     def abstain(reason: str, sup: float = 0.0) -> Answer:
         text = frames["abstain"].format(why=frames["related"] if hits else "").strip()
         return Answer(question.text, text, True, lang, [], contexts, sup, reason)
 
-    cands = candidates(index, hits)
-    rows = features(index, question, cands)
-    probs = config.scorer.probabilities(rows)
     chosen, conf, why = decide(question, cands, rows, probs, config.scorer)
     if chosen is None:
         return abstain(why, conf)

@@ -84,7 +84,7 @@ def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
     toks = list(tokens)
     for i, tok in enumerate(toks):
         if tok.form == "몇" and i + 1 < len(toks):
-            unit = toks[i + 1].form
+            unit = toks[i + 1].form.lower()
             if unit in PERCENT_UNITS:
                 return "percent", None
             return ("time" if unit in ("년도", "월", "일", "시") else "count"), unit

@@ -151,7 +151,7 @@ YEAR = re.compile(r"^(19|20)\d{2}$")
 class Signals:
     """What kinds of answer a piece of text can give, read off Kiwi tags."""
 
-    types: frozenset[str]  # subset of {"number", "amount", "percent", "time", "count", "name"}
+    types: frozenset[str]  # subset of {"number", "amount", "percent", "time", "count", "measure", "name"}
     counters: frozenset[str]  # counters written after a number (명, 개, 건, 년 ...)
     numbers: frozenset[str]  # the numbers, commas removed ("1347", "2026")
     names: frozenset[str]  # proper nouns and Latin-script words, lower-cased
@@ -201,6 +201,9 @@ def signals(tokens) -> Signals:
         unit = nxt.form if nxt is not None and nxt.tag in ("NNB", "SW", "NNG") and nxt.start == toks[j - 1].end else None
         if unit is None and nxt is not None and nxt.tag == "NNB":
             unit = nxt.form
+        if unit is None and nxt is not None and nxt.tag == "SL" and nxt.start == toks[j - 1].end:
+            unit = nxt.form.lower()  # a Latin unit written onto the number: 600ha, 50km, 3.5GW
+            types.add("measure")
         if unit in CURRENCY or (large and unit is None):
             types.add("amount")
         if unit in PERCENT_UNITS:

@@ -17,6 +17,7 @@ from rag.answer import (
     numbers_grounded,
     pick_span,
     question_row,
+    rerank,
     term_match,
     type_agrees,
     year_found,
@@ -44,6 +45,8 @@ def span_texts(sentence, wants, counter=None):
         ("해양수산부 장관 황종우는 말했다", "person", None, ["황종우"]),
         ("AI 스타트업 지원을 강화한다.", "amount", None, []),
         ("펀드 규모는 900억원이다", None, None, []),
+        ("국유림 약 600ha를 대상으로 풀베기", "amount", None, ["600ha"]),  # a Latin unit on the number
+        ("총 50km 구간을 점검", "count", "km", ["50km"]),
     ],
 )
 def test_answer_spans_read_off_kiwi_tags(sentence, wants, counter, expected):
@@ -173,3 +176,11 @@ def test_decide_uses_the_threshold_of_the_language_pair():
     assert decide(_Q("en"), cands, rows, probs, strict)[0] == 0  # English over Korean: 0.73 >= 0.3
     assert decide(_Q("ko"), cands, rows, probs, scorer)[0] == 0
     assert decide(_Q("ko"), [], np.zeros((0, len(FEATURES))), np.zeros(0), scorer)[0] is None
+
+
+def test_rerank_orders_passages_by_their_best_sentence():
+    hits = ["first", "second", "third", "no sentences"]  # stand-ins: rerank only reorders them
+    cands = [Candidate(rank=r, hit=None, sid=i, text=str(i)) for i, r in enumerate((0, 0, 1, 2, 2))]
+    probs = np.array([0.2, 0.3, 0.9, 0.3, 0.1])
+    assert rerank(hits, cands, probs) == ["second", "first", "third", "no sentences"]  # 0.3 ties: fused order
+    assert rerank(hits, [], np.zeros(0)) == hits

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.text import lang_of, morphemes
+from rag.text import kiwi, lang_of, morphemes, signals
 
 
 @pytest.mark.parametrize("text,lang", [("AI혁신펀드는 얼마인가요?", "ko"), ("How much is the fund?", "en"), ("", "en"), ("AI 펀드", "ko")])
@@ -15,3 +15,19 @@ def test_particles_do_not_break_matching():
 
 def test_english_stop_words_dropped_and_plurals_trimmed():
     assert morphemes("How many parks are there?") == ["park"]
+
+
+@pytest.mark.parametrize(
+    "text,types,counters",
+    [
+        ("과징금 1,347억 원을 2025년에", {"number", "amount", "time", "count"}, {"원", "년"}),
+        ("활용률 50%", {"number", "percent"}, set()),
+        ("국유림 약 600ha를 대상으로", {"number", "measure", "count"}, {"ha"}),  # a Latin unit on the number
+        ("ASIA 2026 Cruise", {"number", "time"}, set()),  # a year, and a word that is not its unit
+    ],
+)
+def test_signals_read_answer_types_off_kiwi_tags(text, types, counters):
+    got = signals(kiwi().tokenize(text))
+    assert types <= got.types
+    assert ("measure" in got.types) == ("measure" in types)
+    assert counters == set(got.counters)
