@@ -632,6 +632,7 @@ class AnswerConfig:
 
     scorer: Scorer
     max_chars: int = 250  # the whole answer text
+    contexts: int = 5  # passages returned (the best of the candidates, reranked)
 
 
 def compose(index: Index, question: Question, hits: list[Hit], config: AnswerConfig) -> Answer:
@@ -642,7 +643,7 @@ def compose(index: Index, question: Question, hits: list[Hit], config: AnswerCon
     cands = candidates(index, hits)
     rows = features(index, question, cands)
     probs = config.scorer.probabilities(rows)
-    contexts = [_citation(0, h) for h in rerank(hits, cands, probs)]
+    contexts = [_citation(0, h) for h in rerank(hits, cands, probs)[: config.contexts]]
 
     def abstain(reason: str, sup: float = 0.0) -> Answer:
         text = frames["abstain"].format(why=frames["related"] if hits else "").strip()

@@ -77,11 +77,13 @@ class Pipeline:
         return check_question(question, self.settings.max_question_chars)
 
     def evidence(self, question: str, history: list[str] | None = None, *, k: int | None = None) -> tuple[Question, list[Hit]]:
-        """The analysed question and the passages retrieved for it (earlier turns count for a follow-up)."""
+        """The analysed question and the passages retrieved for it (earlier turns count for a follow-up):
+        the answerer's candidates, at least `candidate_k` passages, of which it returns `k` (top_k)."""
         question = self.check(question)
         s = self.settings
         q = analyze(self.index, question, earlier_turns(question, history))
-        return q, search(self.index, q, k=k or s.top_k, mode=s.retrieval_mode, rrf_k=s.rrf_k)
+        depth = max(k or s.top_k, s.candidate_k)
+        return q, search(self.index, q, k=depth, mode=s.retrieval_mode, rrf_k=s.rrf_k)
 
     def answer(self, question: str, history: list[str] | None = None, *, k: int | None = None) -> Reply:
         """Answer one question; `history` holds the earlier questions of the conversation, oldest first."""
@@ -97,7 +99,7 @@ class Pipeline:
         at the first step of the iteration.
         """
         q, hits = self.evidence(question, history, k=k)
-        config = AnswerConfig(self.scorer, max_chars=self.settings.max_answer_chars)
+        config = AnswerConfig(self.scorer, max_chars=self.settings.max_answer_chars, contexts=k or self.settings.top_k)
         base = compose(self.index, q, hits, config)
         if not self.generator:
             yield Reply.of(base)

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     # Retrieval.
     top_k: int = Field(5, ge=1, le=50, description="passages returned as contexts")
+    # The answerer reads the sentences of this many passages and returns the top_k best of them.
+    candidate_k: int = Field(10, ge=1, le=50, description="passages whose sentences the answerer considers")
     rrf_k: int = Field(60, ge=1, description="reciprocal-rank-fusion constant")
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
 

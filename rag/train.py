@@ -208,7 +208,7 @@ def cached_examples(pool: Pool, index_root: Path, k: int | None, embedder: Embed
         return examples(pool, index_root, k, embedder)
     key = hashlib.sha256(
         pool.questions.read_bytes()
-        + json.dumps([FEATURES, k, sorted((p.name, p.stat().st_size) for p in pool.corpus.iterdir())]).encode()
+        + json.dumps([FEATURES, k, Settings().candidate_k, sorted((p.name, p.stat().st_size) for p in pool.corpus.iterdir())]).encode()
     ).hexdigest()[:16]
     path = Path(cache) / f"{pool.questions.stem}-{pool.corpus.name}-{key}.pkl"
     if path.exists():  # plain dicts, so the cache does not depend on how this module was run

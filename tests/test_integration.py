@@ -28,6 +28,18 @@ def test_the_fund_question_in_both_languages(real_pipeline, question):
     assert numbers_grounded(ans.text, [c.text for c in ans.citations])
 
 
+def test_contexts_are_the_best_top_k_of_the_deeper_candidate_pool(real_pipeline):
+    s = real_pipeline.settings
+    assert s.candidate_k > s.top_k
+    question, hits = real_pipeline.evidence("AI혁신펀드는 얼마인가요?")
+    assert len(hits) == s.candidate_k
+    ans = real_pipeline.answer("AI혁신펀드는 얼마인가요?")
+    assert len(ans.contexts) == s.top_k
+    assert {c.chunk_id for c in ans.contexts} <= {h.chunk.chunk_id for h in hits}
+    assert ans.contexts[0].chunk_id == ans.citations[0].chunk_id  # the cited passage comes first
+    assert len(real_pipeline.answer("AI혁신펀드는 얼마인가요?", k=2).contexts) == 2
+
+
 @pytest.mark.xfail(strict=True, reason="known weakness: with thresholds set for a 5% false-abstain rate on the "
                    "development pool, a near-miss question that reuses the document's words is answered (README)")
 def test_unanswerable_question_abstains_in_its_language(real_pipeline):
