@@ -28,7 +28,7 @@ import numpy as np
 
 from .index import Index
 from .question import Question
-from .retrieve import Hit
+from .retrieve import Hit, sentence_similarities
 from .text import CURRENCY, PERCENT_UNITS, TIME_UNITS, kiwi, lang_of, normalize, signals
 
 DEFAULT_MODEL = Path(__file__).with_name("answerer.json")
@@ -215,7 +215,7 @@ FEATURES = (
     "year_missing_sentence", "number_missing_sentence", "name_missing_sentence", "quantity_sentence",
     "attribute_asked", "attribute_sentence", "attribute_missing",
     "passage_rank", "sentence_rank", "log_length", "footnote", "has_number",
-    "cross_language", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
+    "cross_language", "foreign_sentence", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
     "follow_up",
 )
 # Listwise signals: how a sentence compares with the best other candidate of the same question.
@@ -256,12 +256,17 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     terms = list(dict.fromkeys(question.nouns + question.context_nouns))
     cons = question.constraints
     # a candidate with footnotes is as similar as its most similar part
-    sims = np.array([float((index.sent_vecs[list(c.parts)] @ question.vec).max()) for c in cands])
-    own_sims = np.array([float((index.sent_vecs[list(c.parts)] @ question.own_vec).max()) for c in cands])
+    sims = np.array([float(sentence_similarities(index, question, list(c.parts)).max()) for c in cands])
+    own_sims = np.array([float(sentence_similarities(index, question, list(c.parts), question.own_vec).max()) for c in cands])
     passage_sims = np.array([c.hit.dense for c in cands])
     bm25_max = max((c.hit.bm25 for c in cands), default=0.0)
     sent_order = np.argsort(np.argsort(-sims, kind="stable"), kind="stable")
     alignment = question.alignment
+    # a property of the question (English over Korean evidence), the same for all its candidates: as a
+    # per-sentence value it would favour Korean sentences over English ones in a mixed corpus, since
+    # the development pool has English questions over Korean text only. A sentence in another language
+    # than its passage (an English caption in a Korean release) is marked by `foreign_sentence`.
+    cross = float(question.lang == "en" and any(lang_of(c.text) == "ko" for c in cands))
 
     passage_cache: dict[int, dict] = {}
 
@@ -293,7 +298,6 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
         bag = set().union(*(index.sent_terms[i] for i in c.parts))
         sigs = [index.sent_signals[i] for i in c.parts]
         vocab = sorted(set().union(*(index.sent_vocab[i] for i in c.parts)))
-        cross = float(question.lang == "en" and lang_of(c.text) == "ko")
         cov_sent = coverage(terms, bag, own, idf)
         everywhere = f"{both} {p['text']}"
         found_names = [n for n in cons.names if n in everywhere or (alignment is not None and alignment.z(n, index.chunk_vocab[c.hit.pos]) >= 3.0)]
@@ -340,6 +344,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             float(index.sentences[c.sid].is_footnote or len(c.parts) > 1),
             float(any("number" in sig.types for sig in sigs)),
             cross,
+            float(lang_of(c.text) != lang_of(c.hit.chunk.text)),
             alignment.coverage(vocab, both) if alignment else 0.0,
             alignment.weakest(vocab, both) if alignment else 0.0,
             p["align"],

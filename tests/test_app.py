@@ -73,8 +73,6 @@ def test_api_answers_with_the_documents_figure_and_citations(client):
     assert any("900억원" in c["text"] for c in r["citations"])
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness: near-miss questions that reuse the document's words are "
-                   "answered at the 5% false-abstain calibration (README)")
 def test_api_abstains_on_an_unanswerable_question(client):
     r = client.predict("AI 바우처 사업의 1개사당 지원 한도는 얼마인가요?", [], api_name="/ask")
     assert r["abstained"] is True and r["citations"] == [] and r["answer"].startswith("문서에는")

@@ -40,8 +40,6 @@ def test_contexts_are_the_best_top_k_of_the_deeper_candidate_pool(real_pipeline)
     assert len(real_pipeline.answer("AI혁신펀드는 얼마인가요?", k=2).contexts) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness: with thresholds set for a 5% false-abstain rate on the "
-                   "development pool, a near-miss question that reuses the document's words is answered (README)")
 def test_unanswerable_question_abstains_in_its_language(real_pipeline):
     ans = real_pipeline.answer("AI 바우처 사업의 1개사당 지원 한도는 얼마인가요?")
     assert ans.abstained and ans.text.startswith("문서에는") and ans.contexts
@@ -69,7 +67,7 @@ def test_dev_set_regression(real_pipeline):
     m = metrics(qs, run(local_answerer(real_pipeline), qs, progress=False))
     assert m["hit@3"] == 100.0
     assert m["answer_acc"] >= 90.0 and m["citation_acc"] >= 90.0
-    assert m["false_abstain"] <= 10.0  # abstention on the near-miss questions: see the xfail test above
+    assert m["false_abstain"] <= 10.0
 
 
 @pytest.mark.skipif(not OWN_SET.exists(), reason="own question set not present")

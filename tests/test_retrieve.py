@@ -70,3 +70,20 @@ def test_a_turn_without_content_leans_fully_on_history(tiny_index):
     hist = tiny_index.embedder.embed_batch(["city parks budget"], query=True)[0]
     expected = (own + hist) / np.linalg.norm(own + hist)
     assert np.allclose(follow.vec, expected, atol=1e-6)
+
+
+def test_hubness_correction_lowers_korean_passages_by_their_likeness_to_any_english_question(tiny_index):
+    from rag.retrieve import hub_similarities, scores, sentence_similarities
+    from rag.text import lang_of
+
+    hub_passage, hub_sentence = hub_similarities(tiny_index)
+    korean = np.array([lang_of(c.text) == "ko" for c in tiny_index.chunks])
+    assert (hub_passage[~korean] == 0).all() and (hub_passage[korean] != 0).all()  # English passages keep theirs
+    assert ((hub_sentence != 0) == korean[tiny_index.sent_chunk]).all()  # a sentence goes with its passage
+    q = analyze(tiny_index, "AI혁신펀드 규모는?")
+    raw, raw_sent, bm25 = scores(tiny_index, q)
+    corrected, _, bm25_again = scores(tiny_index, q, hubness=0.5)
+    assert np.allclose(corrected, raw - 0.5 * hub_passage) and np.array_equal(bm25, bm25_again)
+    # the answerer compares sentences as retrieval ranked them: raw for a Korean question
+    sids = list(range(len(tiny_index.sentences)))
+    assert np.allclose(sentence_similarities(tiny_index, q, sids), tiny_index.sent_vecs @ q.vec)
