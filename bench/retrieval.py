@@ -5,7 +5,8 @@ naive LangChain FAISS baseline (300-character chunks of the raw file text, the s
     python bench/retrieval.py press_dev bench/sets/press_dev.jsonl
     python bench/retrieval.py korquad_val bench/.corpora/korquad_val.jsonl
 
-Prints a markdown table of hit@1/3/5 (evidence found in the top-k passages), answerable questions only.
+Prints a markdown table of hit@1/3/5 (evidence found in the top-k passages), answerable questions only;
+the last row is what an answer returns as its contexts.
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ def main(name: str, questions: Path) -> None:
             question = analyze(pipeline.index, q["question"], q.get("history") or [])
             ranked.append([match_key(h.chunk.text) for h in search(pipeline.index, question, k=5, mode=mode)])
         rows.append((f"project {mode}", hits_at(ranked, evidence)))
+    # what the answer returns: the hybrid candidates (RAG_CANDIDATE_K passages) reranked by the answerer
+    answering = Pipeline(settings=pipeline.settings, index=pipeline.index, generator=False)
+    ranked = [[match_key(c.text) for c in answering.answer(q["question"], q.get("history") or []).contexts] for q in qs]
+    rows.append(("project hybrid, reranked by the answerer (the default)", hits_at(ranked, evidence)))
 
     print(f"\n{name}: {len(qs)} answerable questions ({questions.name})\n")
     print("| retrieval | hit@1 | hit@3 | hit@5 |\n|---|---|---|---|")

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .index import Index
+from .text import EN_STOP
 
 # Light verbs and number words: they join the words of a question but name no concept.
 LIGHT_VERBS = set(
@@ -33,8 +34,6 @@ Z_PAIR, Z_WORD, MIN_VOCAB = 2.8, 3.0, 50
 
 
 def _content_word(tok: str) -> bool:
-    from .text import EN_STOP
-
     low = tok.lower()
     return tok[0].isalpha() and low not in EN_STOP and low not in LIGHT_VERBS and low not in NUMBER_WORDS
 

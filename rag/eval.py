@@ -8,9 +8,11 @@ follow-ups are asked after their `history` turns in one conversation, only the l
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import statistics
+import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -220,9 +222,6 @@ def evaluate(questions: Path, out: Path, *, corpus: Path | None = None, index: P
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m rag.eval QUESTIONS --out RESULTS [--corpus DIR] [--index DIR] [--server URL]`"""
-    import argparse
-    import sys
-
     parser = argparse.ArgumentParser(prog="python -m rag.eval", description="Answer every question of a JSONL file, "
                                      "write the results contract, print the metrics.")
     parser.add_argument("questions", type=Path)
