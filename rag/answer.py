@@ -212,7 +212,7 @@ FEATURES = (
     "compound_sentence", "compound_passage",
     "wants_type", "type_sentence", "type_missing", "type_context", "type_passage",
     "year_asked", "year_missing", "number_asked", "number_missing", "name_asked", "name_missing",
-    "year_missing_sentence", "number_missing_sentence", "name_missing_sentence", "quantity_sentence",
+    "year_missing_sentence", "number_missing_sentence", "name_missing_sentence",
     "attribute_asked", "attribute_sentence", "attribute_missing",
     "passage_rank", "sentence_rank", "log_length", "footnote", "has_number",
     "cross_language", "foreign_sentence", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
@@ -221,7 +221,7 @@ FEATURES = (
 # Listwise signals: how a sentence compares with the best other candidate of the same question.
 GAP_FEATURES = ("own_sim", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence",
                 "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest",
-                "name_missing_sentence", "quantity_sentence")
+                "name_missing_sentence")
 FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
 _GAP_COLUMNS = [FEATURES.index(f) for f in GAP_FEATURES]
 
@@ -230,9 +230,6 @@ def with_gaps(rows: np.ndarray) -> np.ndarray:
     """Append, for each GAP_FEATURES column, the value minus the column's best among the candidates."""
     part = rows[:, _GAP_COLUMNS]
     return np.hstack([rows, part - part.max(axis=0)])
-
-
-QUANTITIES = frozenset({"amount", "percent", "count", "measure"})  # a number with a unit of some kind
 
 
 def type_agrees(wants: str | None, counter: str | None, sig) -> bool:
@@ -334,7 +331,6 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             float(bool(cons.years) and not any(year_found(y, both) for y in cons.years)),
             float(bool(cons.numbers) and not all(n in both.replace(",", "") for n in cons.numbers)),
             1.0 - len(near_names) / len(cons.names) if cons.names else 0.0,
-            float(question.wants in QUANTITIES and any(QUANTITIES & sig.types for sig in sigs)),
             float(bool(cons.attribute)),
             float(bool(attr_in)),
             float(bool(cons.attribute) and cons.attribute not in everywhere.replace(" ", "")),
@@ -467,7 +463,6 @@ def rerank(hits: list[Hit], cands: list[Candidate], probs: np.ndarray) -> list[H
     for c, p in zip(cands, probs):
         best[c.rank] = max(best[c.rank], float(p))
     return [hits[i] for i in sorted(range(len(hits)), key=lambda i: (-best[i], i))]
-
 
 
 def threshold_group(question: Question, cand: Candidate) -> str:
