@@ -9,9 +9,9 @@ sentence also gives a *hard* unanswerable copy: the same question with the gold 
 sentence holding the answer) removed from its candidates.
 
 Two logistic regressions (scikit-learn, deterministic lbfgs): `select` on the sentence rows, and
-`answerable` on one row per question (the best sentence's features and how clearly it won, from out-of-fold selector
-probabilities), labelled 1 when the question is answerable (unanswerable questions and the hard
-copies are 0). The abstention thresholds come from out-of-fold answerability (folds grouped
+`answerable` on one row per question (the best sentence's features and how clearly it won, from
+out-of-fold selector probabilities), labelled 1 when the question is answerable (unanswerable
+questions and the hard copies are 0). The abstention thresholds come from out-of-fold answerability (folds grouped
 by document, so no question is scored by a model that saw its document): for each threshold group
 ("same" language, "cross" = English question over Korean text) the highest threshold that keeps the
 false-abstain rate of the development pool's answerable questions at or below the target.
@@ -202,13 +202,16 @@ def choose_thresholds(exs: list[Example], conf: np.ndarray, correct: np.ndarray,
 
 
 def cached_examples(pool: Pool, index_root: Path, k: int | None, embedder: Embedder | None, cache: Path | None) -> list[Example]:
-    """`examples`, memoised in `cache` (keyed by the questions, the corpus files and the feature names)
-    so that refitting with other settings does not recompute features. Off unless a cache is given."""
+    """`examples`, memoised in `cache` so that refitting with other regression settings does not
+    recompute features. Keyed by the questions, the corpus files, the settings and the source of the
+    pipeline (`rag/*.py`): a change to ingestion, retrieval or the features misses the cache.
+    Off unless a cache is given."""
     if cache is None:
         return examples(pool, index_root, k, embedder)
+    code = b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))
     key = hashlib.sha256(
-        pool.questions.read_bytes()
-        + json.dumps([FEATURES, k, Settings().candidate_k, sorted((p.name, p.stat().st_size) for p in pool.corpus.iterdir())]).encode()
+        pool.questions.read_bytes() + code
+        + json.dumps([k, Settings().model_dump(mode="json"), sorted((p.name, p.stat().st_size) for p in pool.corpus.iterdir())]).encode()
     ).hexdigest()[:16]
     path = Path(cache) / f"{pool.questions.stem}-{pool.corpus.name}-{key}.pkl"
     if path.exists():  # plain dicts, so the cache does not depend on how this module was run
