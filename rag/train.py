@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index-root", type=Path, default=CORPORA, help="where the pools' indexes are built")
     parser.add_argument("--C", type=float, default=0.5, help="inverse regularisation strength")
     parser.add_argument("--cache", type=Path, default=None,
-                        help="keep extracted features here between runs (only while the feature code is unchanged)")
+                        help="keep extracted features here between runs (reused while rag/*.py, the settings and the data are unchanged)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     pools = tuple(Pool(Path(q), Path(c), float(w)) for q, c, w in args.pool) if args.pool else DEFAULT_POOLS
