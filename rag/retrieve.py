@@ -31,7 +31,7 @@ import numpy as np
 
 from .index import Index
 from .ingest import Chunk
-from .text import lang_of, normalize
+from .text import normalize
 
 if TYPE_CHECKING:  # question.py imports this module's neighbours; the type is only annotated here
     from .question import Question
@@ -87,19 +87,17 @@ def rrf(scores: np.ndarray, weight: float, rrf_k: int, votes: np.ndarray | None 
 
 
 def hub_similarities(index: Index) -> tuple[np.ndarray, np.ndarray]:
-    """Each passage's and sentence's similarity to the mean of the (English) HUB_PROBES, for the
-    passages in Korean and their sentences (a figure or an English fragment in a Korean passage is
-    the worst hub); 0 for passages in English, which an English question matches in its own
-    language (cached on the index)."""
+    """Each passage's and sentence's similarity to the mean of the (English) HUB_PROBES (cached on
+    the index). Every passage is corrected, whatever its language, so that all similarities to an
+    English question are on one scale: a Latin-script fragment of a Korean release (a file name, an
+    attachment's size) resembles any English question as much as an English passage does."""
     got = index.derived.get("hubs")
     if got is None:
         probe = index.embedder.embed_batch(list(HUB_PROBES), query=True).mean(axis=0)
         probe = probe / max(float(np.linalg.norm(probe)), 1e-12)
-        korean_chunks = np.array([lang_of(c.text) == "ko" for c in index.chunks], dtype=bool)
-        korean_sents = korean_chunks[np.asarray(index.sent_chunk, dtype=np.int64)] if len(index.sent_vecs) else np.zeros(0, bool)
         got = index.derived["hubs"] = (
-            np.where(korean_chunks, index.chunk_vecs @ probe, 0.0),
-            np.where(korean_sents, index.sent_vecs @ probe, 0.0) if len(index.sent_vecs) else np.zeros(0),
+            index.chunk_vecs @ probe,
+            index.sent_vecs @ probe if len(index.sent_vecs) else np.zeros(0),
         )
     return got
 
