@@ -28,8 +28,9 @@ from .text import KO_QUESTION_NOUNS, PERCENT_UNITS, WH_DETERMINERS, YEAR, kiwi, 
 
 # ---------------------------------------------------------------- linguistic data (not document data)
 
-# Korean wh-words (Kiwi forms) and the answer type they ask for.
-KO_WH = {"얼마": "amount", "언제": "time", "누구": "person", "어디": "place"}
+# Korean wh-words (Kiwi forms) and the answer type they ask for; 며칠 is 몇 + 일 (how many days).
+KO_WH = {"얼마": "amount", "얼마나": "amount", "언제": "time", "누구": "person", "어디": "place"}
+KO_WH_COUNTED = {"며칠": ("time", "일")}
 # English wh-phrases, most specific first.
 EN_WH: tuple[tuple[str, str], ...] = (
     (r"\b(what|which) (percentage|percent|share|proportion|fraction|ratio)\b|\bpercent", "percent"),
@@ -89,6 +90,8 @@ def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
                 return "percent", None
             return ("time" if unit in ("년도", "월", "일", "시") else "count"), unit
     for tok in toks:
+        if tok.form in KO_WH_COUNTED and tok.tag == "NNG":
+            return KO_WH_COUNTED[tok.form]
         if tok.form in KO_WH and tok.tag in ("NNG", "NP", "MAG"):
             return KO_WH[tok.form], None
     for pattern, kind in _EN_WH:

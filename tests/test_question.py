@@ -17,6 +17,8 @@ def toks(text):
         ("활용률을 몇 퍼센트로 높이나요?", "percent", None),
         ("What percentage of the budget goes to AI?", "percent", None),
         ("몇 명이 참여했나요?", "count", "명"),
+        ("사업 면적은 얼마나 돼요?", "amount", None),
+        ("선임까지 보통 며칠 걸려요?", "time", "일"),
         ("2030년까지 몇 개 기업을 지정하나요?", "count", "개"),
         ("How many companies will be designated?", "count", None),
         ("언제 개최되나요?", "time", None),
