@@ -184,3 +184,19 @@ def test_rerank_orders_passages_by_their_best_sentence():
     probs = np.array([0.2, 0.3, 0.9, 0.3, 0.1])
     assert rerank(hits, cands, probs) == ["second", "first", "third", "no sentences"]  # 0.3 ties: fused order
     assert rerank(hits, [], np.zeros(0)) == hits
+
+
+def test_a_figure_question_marks_the_sentences_without_a_figure(tiny_index):
+    from rag.answer import candidates, features
+    from rag.question import analyze
+    from rag.retrieve import search
+
+    col = FEATURES.index("number_needed_missing")
+    for text, wants_figure in (("펀드 규모는 얼마인가요?", True), ("펀드는 누가 조성하나요?", False)):
+        q = analyze(tiny_index, text)
+        cands = candidates(tiny_index, search(tiny_index, q, k=3))
+        rows = features(tiny_index, q, cands)
+        has_figure = [any(ch.isdigit() for ch in c.text) for c in cands]
+        assert any(has_figure) and not all(has_figure)
+        expected = [float(wants_figure and not f) for f in has_figure]
+        assert rows[:, col].tolist() == expected
