@@ -210,7 +210,7 @@ FEATURES = (
     "sim", "sim_gap", "passage_sim", "passage_gap", "own_sim", "bm25",
     "cov_sentence", "cov_context", "cov_passage", "cov_title", "cov_all", "missing_idf", "missing_idf_sentence",
     "compound_sentence", "compound_passage",
-    "wants_type", "type_sentence", "type_missing", "type_context", "type_passage",
+    "wants_type", "type_sentence", "span_support", "type_missing", "type_context", "type_passage",
     "year_asked", "year_missing", "number_asked", "number_missing", "name_asked", "name_missing",
     "year_missing_sentence", "number_missing_sentence", "name_missing_sentence",
     "attribute_asked", "attribute_sentence", "attribute_missing",
@@ -222,7 +222,7 @@ FEATURES = (
 # the evidence of such a question holds a number 247 times in 250).
 NUMERIC_TYPES = ("amount", "count", "percent", "time")
 # Listwise signals: how a sentence compares with the best other candidate of the same question.
-GAP_FEATURES = ("own_sim", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence",
+GAP_FEATURES = ("own_sim", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence", "span_support",
                 "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest",
                 "name_missing_sentence")
 FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
@@ -322,6 +322,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             p["compound"],
             float(question.wants is not None),
             float(typed),
+            span_support(question, index, c) if typed else 0.0,
             float(question.wants is not None and not typed),
             float(bool(c.context) and question.wants is not None and _context_typed(question, c.context)),
             float(p["typed"]),
@@ -568,10 +569,14 @@ def pick_span(sentence: str, spans: list[tuple[int, int]], terms: list[str]) -> 
     """
     if not spans:
         return None
+    votes = span_votes(sentence, spans, terms)
+    return max(zip(spans, votes), key=lambda sv: (sv[1], -sv[0][0]))[0]
+
+
+def span_votes(sentence: str, spans: list[tuple[int, int]], terms: list[str]) -> list[float]:
+    """How strongly the question's terms point at each span (see `pick_span`)."""
     low = sentence.lower()
     hits = [(m.start(), m.end(), len(t)) for t in set(terms) if len(t) > 1 for m in re.finditer(re.escape(t), low)]
-    if not hits:
-        return spans[0]
 
     def vote(span: tuple[int, int]) -> float:
         total = 0.0
@@ -582,7 +587,24 @@ def pick_span(sentence: str, spans: list[tuple[int, int]], terms: list[str]) -> 
                 total += 0.5 * weight * math.exp(-(start - span[1]) / 8)
         return total
 
-    return max(spans, key=lambda sp: (vote(sp), -sp[0]))
+    return [vote(sp) for sp in spans]
+
+
+def span_support(question: Question, index: Index, cand: Candidate) -> float:
+    """How closely the question's terms surround the best span of the asked-for type in the
+    candidate (0..1): "AI혁신펀드(900억원" answers a fund question, a figure far from its words less so."""
+    sentence = quoted(cand)
+    spans = answer_spans(sentence, question.wants, question.counter)
+    if not spans:
+        return 0.0
+    terms = anchor_terms(question, index, cand)
+    total = sum(len(t) for t in set(terms) if len(t) > 1)
+    return min(1.0, max(span_votes(sentence, spans, terms)) / total) if total else 0.0
+
+
+def quoted(cand: Candidate) -> str:
+    """The candidate as quoted in an answer: its sentence and footnotes, footnote marks removed."""
+    return " ".join(_FOOTNOTE_MARK.sub("", line) for line in cand.text.split("\n"))
 
 
 def anchor_terms(question: Question, index: Index, cand: Candidate) -> list[str]:
@@ -657,7 +679,7 @@ def compose(index: Index, question: Question, hits: list[Hit], config: AnswerCon
     if chosen is None:
         return abstain(why, conf)
     best = cands[chosen]
-    sentence = " ".join(_FOOTNOTE_MARK.sub("", line) for line in best.text.split("\n"))
+    sentence = quoted(best)
     terms = anchor_terms(question, index, best)
     span = pick_span(sentence, answer_spans(sentence, question.wants, question.counter), terms)
     lead = f"**{sentence[span[0]:span[1]]}** — " if span else ""

@@ -200,3 +200,15 @@ def test_a_figure_question_marks_the_sentences_without_a_figure(tiny_index):
         assert any(has_figure) and not all(has_figure)
         expected = [float(wants_figure and not f) for f in has_figure]
         assert rows[:, col].tolist() == expected
+
+
+def test_span_support_is_higher_when_the_question_words_stand_next_to_the_figure(tiny_index):
+    from rag.answer import span_support
+    from rag.question import analyze
+
+    q = analyze(tiny_index, "보증 한도는 얼마인가요?")
+    near = Candidate(rank=0, hit=None, sid=0, text="보증 한도 : 기업당 최대 30억원")
+    far = Candidate(rank=0, hit=None, sid=0, text="보증 프로그램을 운영하며 관련 부처와 협의해 나갈 계획이고 예산은 30억원")
+    none = Candidate(rank=0, hit=None, sid=0, text="보증 한도는 추후 정한다")
+    assert 0 < span_support(q, tiny_index, far) < span_support(q, tiny_index, near) <= 1
+    assert span_support(q, tiny_index, none) == 0.0
