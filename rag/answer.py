@@ -646,6 +646,31 @@ def clause(sentence: str, keep: tuple[int, int] | None, terms: list[str], limit:
     return ("…" if a > 0 else "") + sentence[a:b].strip() + ("…" if b < len(sentence) else "")
 
 
+# Kiwi forms of the demonstratives that point back to an earlier sentence: 이/그/저 (MM: 이 기기는,
+# NP: 그는, 이는), 이들/그들/그녀, and the roots of 이러한/그러한 (XR).
+_BACK_POINTING = {("MM", "이"), ("MM", "그"), ("MM", "저"), ("NP", "이"), ("NP", "그"), ("NP", "이들"),
+                  ("NP", "그들"), ("NP", "그녀"), ("NP", "이것"), ("NP", "그것"), ("XR", "이러"), ("XR", "그러")}
+
+
+def leans_back(sentence: str) -> bool:
+    """The sentence opens (after any conjunction or adverb) with a demonstrative that refers to what
+    the sentence before it said. Example: leans_back("또한, 이 제도는 …") -> True"""
+    for tok in kiwi().tokenize(sentence[:40]):
+        if tok.tag in ("MAJ", "MAG") or tok.tag.startswith("S"):
+            continue
+        return (tok.tag, tok.form) in _BACK_POINTING
+    return False
+
+
+def antecedent(index: Index, cand: Candidate) -> str:
+    """The sentence before the candidate in its passage when the candidate points back to it ("" else):
+    quoted together, the answer says what "this device" or "that day" is."""
+    sid = cand.sid
+    if sid == 0 or index.sentences[sid].is_footnote or index.sent_chunk[sid - 1] != index.sent_chunk[sid]:
+        return ""
+    return index.sentences[sid - 1].text if leans_back(index.sentences[sid].text) else ""
+
+
 def _citation(n: int, hit: Hit, highlight: str = "") -> Citation:
     c = hit.chunk
     return Citation(n, c.source, c.chunk_id, c.text, hit.score, c.section, c.start, c.end, highlight, c.title,
@@ -685,6 +710,10 @@ def compose(index: Index, question: Question, hits: list[Hit], config: AnswerCon
     lead = f"**{sentence[span[0]:span[1]]}** — " if span else ""
     marker = " [1]"
     frame = "" if lead else frames["answer"].format(body="")
+    before = antecedent(index, best)  # "이 기기는 …" is quoted with the sentence naming the device
+    if before:
+        sentence = f"{before} {sentence}"
+        span = (span[0] + len(before) + 1, span[1] + len(before) + 1) if span else None
     quote = clause(sentence, span, terms, config.max_chars - len(lead) - len(frame) - len(marker))
     text = f"{lead}{frame}{quote}{marker}"
     parts = [index.sentences[i].text for i in best.parts]

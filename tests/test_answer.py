@@ -212,3 +212,46 @@ def test_span_support_is_higher_when_the_question_words_stand_next_to_the_figure
     none = Candidate(rank=0, hit=None, sid=0, text="보증 한도는 추후 정한다")
     assert 0 < span_support(q, tiny_index, far) < span_support(q, tiny_index, near) <= 1
     assert span_support(q, tiny_index, none) == 0.0
+
+
+@pytest.mark.parametrize(
+    "sentence,expected",
+    [
+        ("이 기기는 《금·은》과 호환된다.", True),
+        ("또한, 이 제도는 내년에 시행된다.", True),
+        ("그는 1951년에 태어났다.", True),
+        ("이러한 주장은 근거가 없다.", True),
+        ("이번 사업은 600ha를 대상으로 한다.", False),  # 이번 (this time) names no earlier thing
+        ("모든 기업은 신청할 수 있다.", False),
+        ("중기부는 이 펀드를 조성한다.", False),  # the demonstrative is not where the sentence opens
+    ],
+)
+def test_leans_back_reads_an_opening_demonstrative(sentence, expected):
+    from rag.answer import leans_back
+
+    assert leans_back(sentence) is expected
+
+
+def test_a_sentence_that_points_back_is_quoted_with_the_one_before(tmp_path, fake_embedder):
+    from rag.answer import AnswerConfig, Scorer, antecedent, candidates, compose
+    from rag.config import Settings
+    from rag.index import ensure
+    from rag.question import analyze
+    from rag.retrieve import search
+
+    from .conftest import write_corpus
+
+    corpus = write_corpus(tmp_path, {"device.txt": "닌텐도는 휴대용 기기 포켓 피카츄를 발표했다. 이 기기는 게임과 호환된다.\n"})
+    index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
+    q = analyze(index, "게임과 호환되는 기기는?")
+    hits = search(index, q, k=1)
+    cands = candidates(index, hits)
+    pointing = next(c for c in cands if c.text.startswith("이 기기는"))
+    assert antecedent(index, pointing) == "닌텐도는 휴대용 기기 포켓 피카츄를 발표했다."
+    assert antecedent(index, next(c for c in cands if c is not pointing)) == ""
+    # a scorer that always answers with the sentence holding the question's words
+    n = len(FEATURES)
+    select = Linear(FEATURES, np.zeros(n), np.ones(n), np.eye(n)[FEATURES.index("cov_sentence")] * 10, -5.0)
+    always = Linear(QUESTION_FEATURES, np.zeros(n + 3), np.ones(n + 3), np.zeros(n + 3), 5.0)
+    answer = compose(index, q, hits, AnswerConfig(Scorer(select, always, {"same": 0.5, "cross": 0.5})))
+    assert not answer.abstained and "포켓 피카츄" in answer.text and "이 기기는" in answer.text
