@@ -590,6 +590,23 @@ def span_votes(sentence: str, spans: list[tuple[int, int]], terms: list[str]) ->
     return [vote(sp) for sp in spans]
 
 
+def new_spans(question: Question, sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans that are not already in the question: a figure whose numbers the question states
+    ("How many pitchers have won 300 games?" is not answered by "300승"), a name it names. A
+    sentence that restates the question holds only these; the answer is something new."""
+    given = set(question.constraints.years) | set(question.constraints.numbers)
+    asked = question.text.lower()
+
+    def new(span: tuple[int, int]) -> bool:
+        piece = sentence[span[0]:span[1]]
+        digits = [d.replace(",", "") for d in _DIGITS.findall(piece)]
+        if digits:
+            return not set(digits) <= given
+        return piece.lower() not in asked
+
+    return [sp for sp in spans if new(sp)]
+
+
 def span_support(question: Question, index: Index, cand: Candidate) -> float:
     """How closely the question's terms surround the best span of the asked-for type in the
     candidate (0..1): "AI혁신펀드(900억원" answers a fund question, a figure far from its words less so."""
@@ -706,7 +723,7 @@ def compose(index: Index, question: Question, hits: list[Hit], config: AnswerCon
     best = cands[chosen]
     sentence = quoted(best)
     terms = anchor_terms(question, index, best)
-    span = pick_span(sentence, answer_spans(sentence, question.wants, question.counter), terms)
+    span = pick_span(sentence, new_spans(question, sentence, answer_spans(sentence, question.wants, question.counter)), terms)
     lead = f"**{sentence[span[0]:span[1]]}** — " if span else ""
     marker = " [1]"
     frame = "" if lead else frames["answer"].format(body="")

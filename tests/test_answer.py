@@ -255,3 +255,17 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before(tmp_path, fak
     always = Linear(QUESTION_FEATURES, np.zeros(n + 3), np.ones(n + 3), np.zeros(n + 3), 5.0)
     answer = compose(index, q, hits, AnswerConfig(Scorer(select, always, {"same": 0.5, "cross": 0.5})))
     assert not answer.abstained and "포켓 피카츄" in answer.text and "이 기기는" in answer.text
+
+
+def test_new_spans_drop_what_the_question_already_states(tiny_index):
+    from rag.answer import new_spans
+    from rag.question import analyze
+
+    q = analyze(tiny_index, "300승 이상 올린 투수는 몇 명인가?")
+    sentence = "300승 클럽에는 지금까지 24명의 투수가 가입했다"
+    spans = answer_spans(sentence, "count", None)
+    kept = [sentence[a:b] for a, b in new_spans(q, sentence, spans)]
+    assert "24명" in kept and not any(k.startswith("300") for k in kept)
+    named = analyze(tiny_index, "퀘벡은 캐나다의 어느 도시인가?")
+    s2 = "캐나다의 퀘벡과 밴쿠버"
+    assert [s2[a:b] for a, b in new_spans(named, s2, answer_spans(s2, "place", None))] == ["밴쿠버"]
