@@ -24,7 +24,7 @@ import numpy as np
 
 from .align import Alignment, align, embed_question
 from .index import Index
-from .text import KO_QUESTION_NOUNS, PERCENT_UNITS, WH_DETERMINERS, YEAR, kiwi, lang_of, normalize, terms_of
+from .text import KO_QUESTION_NOUNS, PERCENT_UNITS, WH_DETERMINERS, YEAR, kiwi, normalize, question_lang, terms_of
 
 # ---------------------------------------------------------------- linguistic data (not document data)
 
@@ -42,6 +42,7 @@ EN_WH: tuple[tuple[str, str], ...] = (
 )
 _EN_WH = [(re.compile(p, re.I), kind) for p, kind in EN_WH]
 
+_LATIN = re.compile(r"[A-Za-z]*[a-z][A-Za-z]*[a-z][A-Za-z]*")  # an English word, not an acronym (AI, SKT)
 _MARKUP = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|!\[[^\]]*\]\([^)]*\)|<[^>]{0,200}>", re.I | re.S)
 
 
@@ -77,7 +78,7 @@ class Question:
     own_vec: np.ndarray  # vector of this turn alone
     context_terms: list[str] = field(default_factory=list)  # morphemes of earlier turns
     context_nouns: list[str] = field(default_factory=list)
-    alignment: Alignment | None = None  # English question over Korean text (align.py)
+    alignment: Alignment | None = None  # the English words' alignment to the Korean vocabulary (align.py)
 
 
 def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
@@ -160,7 +161,7 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
     """
     text = strip_markup(text) or text.strip()
     history = [strip_markup(h) for h in history or [] if h and strip_markup(h)]
-    lang = lang_of(text)
+    lang = question_lang(text)
     tokens = kiwi().tokenize(normalize(text))
     nouns, compounds = key_nouns(tokens)
     wants, counter = answer_type(text, tokens)
@@ -182,7 +183,8 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
             compounds += [c for c in turn_compounds if c not in compounds]
     vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
     # an English follow-up is aligned together with the turns it leans on
-    alignment = align(index, " ".join([*history, text])) if english else None
+    # (a Korean question's English words, "AI innovation fund 규모는?", are aligned on their own)
+    alignment = align(index, " ".join([*history, text])) if english else align(index, text) if _LATIN.search(text) else None
     return Question(
         text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
         wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),

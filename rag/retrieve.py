@@ -104,7 +104,7 @@ def hub_similarities(index: Index) -> tuple[np.ndarray, np.ndarray]:
 
 def fusion_for(query: "Question") -> Fusion:
     """The weights for this question: CROSS_LANGUAGE for an English question over Korean text."""
-    return CROSS_LANGUAGE if query.alignment is not None else SAME_LANGUAGE
+    return CROSS_LANGUAGE if query.lang == "en" and query.alignment is not None else SAME_LANGUAGE
 
 
 def sentence_similarities(index: Index, query: "Question", sids: list[int], vec: np.ndarray | None = None) -> np.ndarray:

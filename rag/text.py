@@ -47,6 +47,19 @@ def lang_of(text: str) -> str:
     return "ko" if _HANGUL.search(text or "") else "en"
 
 
+_WORD = re.compile(r"[A-Za-z가-힣][A-Za-z가-힣'&-]*")
+
+
+def question_lang(text: str) -> str:
+    """The language a question is framed in: English when its English words outnumber its Korean
+    ones ("Who chaired the 가계부채 점검회의 in June?"), else as `lang_of`. Acronyms (AI, SNS) are
+    written in either language and do not count."""
+    words = _WORD.findall(text or "")
+    korean = sum(1 for w in words if _HANGUL.search(w))
+    english = sum(1 for w in words if not _HANGUL.search(w) and len(w) > 1 and not w.isupper())
+    return "en" if english > korean else lang_of(text)
+
+
 _kiwi = None
 _kiwi_lock = threading.Lock()
 

@@ -96,3 +96,15 @@ def test_another_mixed_language_corpus(tmp_path):
     m = metrics(qs, run(local_answerer(pipeline), qs, progress=False))
     assert m["hit@3"] == 100.0 and m["answer_acc"] >= 70.0  # 5 of 7 today; 2 refused (README: abstention)
     assert not any("Home | About" in c.text or "All rights reserved" in c.text for c in pipeline.index.chunks)
+
+
+def test_english_words_of_a_korean_question_are_aligned_to_the_korean_text(real_pipeline):
+    from rag.question import analyze
+    from rag.retrieve import SAME_LANGUAGE, fusion_for
+
+    text = "AI innovation fund 규모는 얼마예요?"
+    q = analyze(real_pipeline.index, text)
+    assert q.lang == "ko" and q.alignment is not None and "innovation" in q.alignment.words
+    assert fusion_for(q) is SAME_LANGUAGE  # Korean weights and no hubness correction
+    ans = real_pipeline.answer(text)
+    assert not ans.abstained and ans.text.startswith("**900억원**")  # AI혁신펀드, not the global AI fund

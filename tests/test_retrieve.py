@@ -36,7 +36,9 @@ def test_english_questions_over_korean_text_use_the_cross_language_weights(tiny_
     ko = analyze(tiny_index, "AI혁신펀드 규모는?")
     assert ko.alignment is None
     assert [h.score for h in search(tiny_index, ko, k=3)] == [h.score for h in search(tiny_index, ko, k=3, fusion=SAME_LANGUAGE)]
-    cross = replace(ko, alignment=Aligned())
+    mixed = replace(ko, alignment=Aligned())  # a Korean question's English words, aligned: Korean weights
+    assert [h.score for h in search(tiny_index, mixed, k=3)] == [h.score for h in search(tiny_index, mixed, k=3, fusion=SAME_LANGUAGE)]
+    cross = replace(ko, lang="en", alignment=Aligned())
     assert CROSS_LANGUAGE != SAME_LANGUAGE
     assert [h.score for h in search(tiny_index, cross, k=3)] == [h.score for h in search(tiny_index, cross, k=3, fusion=CROSS_LANGUAGE)]
     assert [h.score for h in search(tiny_index, cross, k=3)] != [h.score for h in search(tiny_index, cross, k=3, fusion=SAME_LANGUAGE)]

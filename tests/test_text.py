@@ -1,11 +1,26 @@
 import pytest
 
-from rag.text import kiwi, lang_of, morphemes, signals
+from rag.text import kiwi, lang_of, morphemes, question_lang, signals
 
 
 @pytest.mark.parametrize("text,lang", [("AI혁신펀드는 얼마인가요?", "ko"), ("How much is the fund?", "en"), ("", "en"), ("AI 펀드", "ko")])
 def test_lang_of(text, lang):
     assert lang_of(text) == lang
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Who chaired the 가계부채 점검회의 in June?", "en"),  # English frame, Korean terms
+        ("How much is 글로벌 AI펀드?", "en"),
+        ("AI innovation fund 규모는 얼마예요?", "ko"),  # as many Korean words: Korean
+        ("SKT 과징금은?", "ko"),  # acronyms belong to no language
+        ("What is AI?", "en"),
+        ("", "en"),
+    ],
+)
+def test_question_lang_is_the_frame_of_the_question(question, lang):
+    assert question_lang(question) == lang
 
 
 def test_particles_do_not_break_matching():
