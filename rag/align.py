@@ -105,7 +105,9 @@ def embed_question(index: Index, question: str) -> np.ndarray:
     """The question's query vector; when it will be aligned, its words are embedded in the same batch."""
     if len(index.vocab) < MIN_VOCAB:
         return index.embedder.embed_batch([question], query=True)[0]
-    return _term_vectors(index, (question, *_question_terms(question)[0]))[0]
+    words, pairs = _question_terms(question)
+    # the pairs the answerer checks each passage for (`missing_pair`: lower-case words), in the same batch
+    return _term_vectors(index, (question, *words, *(f"{a} {b}" for a, b in pairs if a.islower() and b.islower())))[0]
 
 
 def align(index: Index, question: str) -> Alignment | None:

@@ -324,7 +324,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             float(typed),
             span_support(question, index, c) if typed else 0.0,
             float(question.wants is not None and not typed),
-            float(bool(c.context) and question.wants is not None and _context_typed(question, c.context)),
+            float(bool(c.context) and question.wants is not None and _context_typed(index, question, c)),
             float(p["typed"]),
             float(bool(cons.years)),
             float(bool(cons.years) and not any(year_found(y, everywhere) for y in cons.years)),
@@ -360,8 +360,14 @@ def _share(compounds: list[str], squeezed: str) -> float:
     return sum(c in squeezed for c in compounds) / len(compounds) if compounds else 0.0
 
 
-def _context_typed(question: Question, context: str) -> bool:
-    return type_agrees(question.wants, question.counter, signals(kiwi().tokenize(normalize(context))))
+def _context_typed(index: Index, question: Question, cand: Candidate) -> bool:
+    """The candidate's context holds the asked-for type (the previous sentence's signals are in the index)."""
+    before = cand.sid - 1
+    if before >= 0 and index.sentences[before].text == cand.context:
+        sig = index.sent_signals[before]
+    else:
+        sig = signals(kiwi().tokenize(normalize(cand.context)))
+    return type_agrees(question.wants, question.counter, sig)
 
 
 # ---------------------------------------------------------------- the learned scorer
