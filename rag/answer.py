@@ -582,7 +582,7 @@ def pick_span(sentence: str, spans: list[tuple[int, int]], terms: list[str]) -> 
 def span_votes(sentence: str, spans: list[tuple[int, int]], terms: list[str]) -> list[float]:
     """How strongly the question's terms point at each span (see `pick_span`)."""
     low = sentence.lower()
-    hits = [(m.start(), m.end(), len(t)) for t in set(terms) if len(t) > 1 for m in re.finditer(re.escape(t), low)]
+    hits = [(m.start(), m.end(), len(t)) for t in sorted(set(terms)) if len(t) > 1 for m in re.finditer(re.escape(t), low)]
 
     def vote(span: tuple[int, int]) -> float:
         total = 0.0

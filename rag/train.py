@@ -277,7 +277,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     pools = tuple(Pool(Path(q), Path(c), float(w)) for q, c, w in args.pool) if args.pool else DEFAULT_POOLS
-    scorer, report = train(pools, target=args.target, c=args.C, index_root=args.index_root, cache=args.cache)
+    # one BLAS thread throughout: the embeddings and fits then sum in one order, and every run writes
+    # the same file (with two threads the 7th decimal of a feature could differ between processes)
+    with threadpool_limits(1):
+        scorer, report = train(pools, target=args.target, c=args.C, index_root=args.index_root, cache=args.cache)
     scorer.save(args.out)
     print(json.dumps({"out": str(args.out), **{k: v for k, v in scorer.meta.items() if k != "trained_on"}}, ensure_ascii=False, indent=1))
 
