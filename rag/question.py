@@ -183,8 +183,11 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
             compounds += [c for c in turn_compounds if c not in compounds]
     vec = vec / max(float(np.linalg.norm(vec)), 1e-12)
     # an English follow-up is aligned together with the turns it leans on
-    # (a Korean question's English words, "AI innovation fund 규모는?", are aligned on their own)
-    alignment = align(index, " ".join([*history, text])) if english else align(index, text) if _LATIN.search(text) else None
+    alignment = None
+    if english:
+        alignment = align(index, " ".join([*history, text]))
+    elif _LATIN.search(text):  # a Korean question's English words ("AI innovation fund 규모는?"), on their own
+        alignment = align(index, text)
     return Question(
         text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
         wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),

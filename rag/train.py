@@ -121,8 +121,7 @@ def fit_linear(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ..
     scale = X.std(axis=0)
     scale[scale < 1e-9] = 1.0
     model = LogisticRegression(C=c, max_iter=5000, solver="lbfgs")
-    with threadpool_limits(1):  # one BLAS thread: the same sums in the same order, the same file every run
-        model.fit((X - mean) / scale, y, sample_weight=w)
+    model.fit((X - mean) / scale, y, sample_weight=w)
     return Linear(names, mean, scale, model.coef_[0], float(model.intercept_[0]))
 
 
@@ -240,29 +239,32 @@ def cached_examples(pool: Pool, index_root: Path, k: int | None, embedder: Embed
 def train(pools: tuple[Pool, ...] = DEFAULT_POOLS, *, target: float = 0.05, c: float = 0.5,
           index_root: Path = CORPORA, k: int | None = None, embedder: Embedder | None = None,
           cache: Path | None = None, folds: int = 5) -> tuple[Scorer, dict]:
-    exs: list[Example] = []
-    for pool in pools:
-        if not pool.questions.exists() or not pool.corpus.exists():
-            raise FileNotFoundError(f"{pool.questions} or {pool.corpus} is missing: run `python bench/corpora.py`")
-        got = cached_examples(pool, index_root, k, embedder, cache)
-        log.info("%s: %d examples", pool.questions.name, len(got))
-        exs += got
-    probs = oof_select(exs, folds, c)
-    Xq, yq, correct = question_rows(exs, probs)
-    conf = oof_answerable(exs, Xq, yq, folds, c)
-    thresholds, report = choose_thresholds(exs, conf, correct, target)
-    select = fit_select(exs, c)
-    answerable = fit_linear(Xq, yq, answerability_weights(exs), QUESTION_FEATURES, c)
-    meta = {
-        "trained_on": [{"questions": p.questions.name, "corpus": p.corpus.name, "weight": p.weight} for p in pools],
-        "examples": {kind: sum(e.kind == kind for e in exs) for kind in ("answerable", "unanswerable", "hard")},
-        "rows": int(sum(len(e.labels) for e in exs)),
-        "target_false_abstain": target,
-        "answerability_weights": KIND_WEIGHTS,
-        "C": c,
-        "out_of_fold": report,
-    }
-    return Scorer(select, answerable, thresholds, meta), report
+    # one BLAS thread throughout: the embeddings and the fits then sum in one order, and every run
+    # writes the same file (with two threads the 7th decimal of a feature could differ between runs)
+    with threadpool_limits(1):
+        exs: list[Example] = []
+        for pool in pools:
+            if not pool.questions.exists() or not pool.corpus.exists():
+                raise FileNotFoundError(f"{pool.questions} or {pool.corpus} is missing: run `python bench/corpora.py`")
+            got = cached_examples(pool, index_root, k, embedder, cache)
+            log.info("%s: %d examples", pool.questions.name, len(got))
+            exs += got
+        probs = oof_select(exs, folds, c)
+        Xq, yq, correct = question_rows(exs, probs)
+        conf = oof_answerable(exs, Xq, yq, folds, c)
+        thresholds, report = choose_thresholds(exs, conf, correct, target)
+        select = fit_select(exs, c)
+        answerable = fit_linear(Xq, yq, answerability_weights(exs), QUESTION_FEATURES, c)
+        meta = {
+            "trained_on": [{"questions": p.questions.name, "corpus": p.corpus.name, "weight": p.weight} for p in pools],
+            "examples": {kind: sum(e.kind == kind for e in exs) for kind in ("answerable", "unanswerable", "hard")},
+            "rows": int(sum(len(e.labels) for e in exs)),
+            "target_false_abstain": target,
+            "answerability_weights": KIND_WEIGHTS,
+            "C": c,
+            "out_of_fold": report,
+        }
+        return Scorer(select, answerable, thresholds, meta), report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -278,10 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     pools = tuple(Pool(Path(q), Path(c), float(w)) for q, c, w in args.pool) if args.pool else DEFAULT_POOLS
-    # one BLAS thread throughout: the embeddings and fits then sum in one order, and every run writes
-    # the same file (with two threads the 7th decimal of a feature could differ between processes)
-    with threadpool_limits(1):
-        scorer, report = train(pools, target=args.target, c=args.C, index_root=args.index_root, cache=args.cache)
+    scorer, report = train(pools, target=args.target, c=args.C, index_root=args.index_root, cache=args.cache)
     scorer.save(args.out)
     print(json.dumps({"out": str(args.out), **{k: v for k, v in scorer.meta.items() if k != "trained_on"}}, ensure_ascii=False, indent=1))
 
