@@ -79,8 +79,12 @@ def kiwi():
 
 
 def warm_up_in_background() -> threading.Thread:
-    """Start loading Kiwi on another thread (overlaps with loading the index and the embedder)."""
-    t = threading.Thread(target=kiwi, daemon=True)
+    """Start loading Kiwi on another thread (overlaps with loading the index and the embedder).
+
+    Not a daemon: a process that stops early (a missing corpus) waits for the load to end before
+    it exits. A daemon thread still inside Kiwi's native code when the interpreter shuts down
+    crashed it (exit -11 instead of the error's own code)."""
+    t = threading.Thread(target=kiwi, name="kiwi-warm-up")
     t.start()
     return t
 
