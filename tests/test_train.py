@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag.answer import FEATURES, Scorer
-from rag.train import Pool, train
+from rag.train import MIN_CALIBRATION, Example, Pool, choose_thresholds, train
 
 QUESTIONS = [
     {"id": "a1", "question": "AI혁신펀드 규모는 얼마인가요?", "answerable": True, "answers": [["900억"]], "evidence": "900억원", "doc": "fund.txt"},
@@ -52,3 +52,31 @@ def test_trained_scorer_prefers_the_gold_sentences_and_records_its_data(pool, tm
 def test_missing_pool_files_are_a_clear_error(tmp_path, fake_embedder):
     with pytest.raises(FileNotFoundError, match="bench/corpora.py"):
         train((Pool(tmp_path / "nope.jsonl", tmp_path / "nocorpus"),), index_root=tmp_path, embedder=fake_embedder)
+
+
+def _answerable(source: str, n: int, conf: float) -> tuple[list[Example], list[float]]:
+    exs = [Example(f"{source}{i}", source, f"doc{i}", "answerable", "same", np.zeros((1, 1)), np.ones(1), 1.0)
+           for i in range(n)]
+    return exs, [conf + 0.01 * i for i in range(n)]
+
+
+def test_thresholds_keep_the_false_abstain_target_on_every_collection():
+    # one collection is confident throughout, the other (fewer questions) much less so: a threshold
+    # set on both together would refuse far more than 5 % of the second
+    many, many_conf = _answerable("korquad.jsonl", 200, 0.6)
+    few, few_conf = _answerable("press.jsonl", 40, 0.1)
+    exs, conf = many + few, np.array(many_conf + few_conf)
+    thresholds, report = choose_thresholds(exs, conf, np.ones(len(exs)), 0.05)
+    assert report["same"]["set_by"] == "press.jsonl"
+    for source, rate in report["same"]["false_abstain_by_source"].items():
+        assert rate <= 5.0, source
+    assert np.mean(np.array(few_conf) < thresholds["same"]) <= 0.05
+    assert thresholds["cross"] == 0.5  # no English question over Korean text to calibrate on
+
+
+def test_a_collection_too_small_to_calibrate_does_not_set_the_threshold():
+    many, many_conf = _answerable("korquad.jsonl", 200, 0.6)
+    tiny, tiny_conf = _answerable("tiny.jsonl", MIN_CALIBRATION - 1, 0.1)
+    thresholds, report = choose_thresholds(many + tiny, np.array(many_conf + tiny_conf), np.ones(214), 0.05)
+    assert report["same"]["set_by"] == "korquad.jsonl"
+    assert thresholds["same"] > 0.6
