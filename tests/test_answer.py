@@ -133,7 +133,17 @@ def test_question_row_is_the_best_row_plus_how_clearly_it_won():
     q = question_row(rows, np.array([0.2, 0.8]))
     assert len(q) == len(QUESTION_FEATURES)
     assert np.array_equal(q[: len(FEATURES)], rows[1])
-    assert q[-3:].tolist() == pytest.approx([0.8, 0.6, 0.1])
+    assert q[len(FEATURES):len(FEATURES) + 3].tolist() == pytest.approx([0.8, 0.6, 0.1])
+
+
+def test_question_row_keeps_name_constraints_checked_verbatim_apart():
+    rows = np.zeros((1, len(FEATURES)))
+    rows[0, FEATURES.index("name_missing")] = 1.0
+    verbatim = QUESTION_FEATURES.index("name_missing_verbatim")
+    assert question_row(rows, np.array([0.9]))[verbatim] == 1.0
+    rows[0, FEATURES.index("cross_language")] = 1.0  # checked through the alignment: not verbatim
+    q = question_row(rows, np.array([0.9]))
+    assert q[verbatim] == 0.0 and q[FEATURES.index("name_missing")] == 1.0
 
 
 def test_scorer_save_load_round_trip(tmp_path):
@@ -252,7 +262,8 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before(tmp_path, fak
     # a scorer that always answers with the sentence holding the question's words
     n = len(FEATURES)
     select = Linear(FEATURES, np.zeros(n), np.ones(n), np.eye(n)[FEATURES.index("cov_sentence")] * 10, -5.0)
-    always = Linear(QUESTION_FEATURES, np.zeros(n + 3), np.ones(n + 3), np.zeros(n + 3), 5.0)
+    m = len(QUESTION_FEATURES)
+    always = Linear(QUESTION_FEATURES, np.zeros(m), np.ones(m), np.zeros(m), 5.0)
     answer = compose(index, q, hits, AnswerConfig(Scorer(select, always, {"same": 0.5, "cross": 0.5})))
     assert not answer.abstained and "포켓 피카츄" in answer.text and "이 기기는" in answer.text
 
