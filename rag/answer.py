@@ -29,7 +29,7 @@ import numpy as np
 from .index import Index
 from .question import Question
 from .retrieve import Hit, sentence_similarities
-from .text import CURRENCY, PERCENT_UNITS, TIME_UNITS, kiwi, lang_of, normalize, signals
+from .text import CURRENCY, PERCENT_UNITS, TIME_UNITS, is_ordinal, kiwi, lang_of, normalize, signals
 
 DEFAULT_MODEL = Path(__file__).with_name("answerer.json")
 
@@ -542,6 +542,9 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
             continue
         if t.tag == "W_SERIAL" and wants == "time":
             spans.append((t.start, t.end))
+        elif t.tag == "SN" and is_ordinal(toks, i):  # 제13회: which forum, not how many
+            i += 1
+            continue
         elif t.tag == "SN":
             j = i
             while j + 1 < len(toks) and toks[j + 1].tag in ("SN", "NR", "XSN") and toks[j + 1].start <= toks[j].end + 1:

@@ -161,6 +161,12 @@ LARGE_NUMBERS = ("만", "억", "조", "천", "백")  # Kiwi: NR
 YEAR = re.compile(r"^(19|20)\d{2}$")
 
 
+def is_ordinal(toks: list, i: int) -> bool:
+    """The number at `toks[i]` is an ordinal: written onto the prefix 제 (XPN), as in 제13회 (the 13th
+    forum), 제2금융권, 제1118호. It names which one, not how many or how much."""
+    return i > 0 and toks[i - 1].tag == "XPN" and toks[i - 1].form == "제" and toks[i - 1].end == toks[i].start
+
+
 # ---------------------------------------------------------------- what a text holds (Kiwi tags)
 
 
@@ -221,6 +227,8 @@ def signals(tokens) -> Signals:
         if unit is None and nxt is not None and nxt.tag == "SL" and nxt.start == toks[j - 1].end:
             unit = nxt.form.lower()  # a Latin unit written onto the number: 600ha, 50km, 3.5GW
             types.add("measure")
+        if is_ordinal(toks, i):
+            continue
         if unit in CURRENCY or (large and unit is None):
             types.add("amount")
         if unit in PERCENT_UNITS:

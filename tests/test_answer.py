@@ -47,6 +47,7 @@ def span_texts(sentence, wants, counter=None):
         ("펀드 규모는 900억원이다", None, None, []),
         ("국유림 약 600ha를 대상으로 풀베기", "amount", None, ["600ha"]),  # a Latin unit on the number
         ("총 50km 구간을 점검", "count", "km", ["50km"]),
+        ("제13회 포럼에서 미팅을 80회 이상 진행", "count", None, ["80회"]),
     ],
 )
 def test_answer_spans_read_off_kiwi_tags(sentence, wants, counter, expected):
@@ -55,6 +56,12 @@ def test_answer_spans_read_off_kiwi_tags(sentence, wants, counter, expected):
         assert e in got
     if not expected:
         assert got == []
+
+
+def test_an_ordinal_is_not_a_count_or_an_amount():
+    assert span_texts("제13회 제주 국제크루즈포럼 개최", "count", None) == []
+    assert span_texts("제2금융권 등 금융분야", "count", "금융") == []
+    assert span_texts("제13회 포럼에서 미팅을 80회 진행", "count", "회") == ["80회"]
 
 
 def test_pick_span_prefers_the_figure_next_to_the_question_terms():

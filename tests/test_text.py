@@ -39,6 +39,8 @@ def test_english_stop_words_dropped_and_plurals_trimmed():
         ("활용률 50%", {"number", "percent"}, set()),
         ("국유림 약 600ha를 대상으로", {"number", "measure", "count"}, {"ha"}),  # a Latin unit on the number
         ("ASIA 2026 Cruise", {"number", "time"}, set()),  # a year, and a word that is not its unit
+        ("제13회 포럼에서 미팅을 80회 진행", {"number", "count"}, {"회"}),  # 80회 counts; 제13회 is an ordinal
+        ("제13회 제주 국제크루즈포럼", {"number"}, set()),
     ],
 )
 def test_signals_read_answer_types_off_kiwi_tags(text, types, counters):
@@ -46,3 +48,8 @@ def test_signals_read_answer_types_off_kiwi_tags(text, types, counters):
     assert types <= got.types
     assert ("measure" in got.types) == ("measure" in types)
     assert counters == set(got.counters)
+
+
+def test_ordinal_numbers_are_not_counts():
+    got = signals(kiwi().tokenize("은행ㆍ제2금융권 등이 참여하는 제13회 포럼"))
+    assert "number" in got.types and not {"count", "amount"} & got.types and not got.counters
