@@ -627,6 +627,26 @@ def new_spans(question: Question, sentence: str, spans: list[tuple[int, int]]) -
     return [sp for sp in spans if new(sp)]
 
 
+# an arrow, then perhaps a bracketed date: "40억원 → 150억원", "(’25) 40억원 → (‘26) 150억원"
+_AFTER_ARROW = re.compile(r"(→|⇒|->|➜|▶)\s*(\([^()]{0,10}\)\s*)?$")
+
+
+def changed_to(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans stated as the new value of a change: after an arrow ("40억원 → 150억원") or taking
+    로/으로, directly or through one noun ("10점으로", "10 점 누적으로")."""
+    toks = kiwi().tokenize(sentence)
+
+    def target(span: tuple[int, int]) -> bool:
+        if _AFTER_ARROW.search(sentence[max(0, span[0] - 16):span[0]]):
+            return True
+        after = [t for t in toks if t.start >= span[1]][:2]
+        if after and after[0].tag == "NNG":
+            after = after[1:]
+        return bool(after) and after[0].tag == "JKB" and after[0].form in ("로", "으로")
+
+    return [sp for sp in spans if target(sp)]
+
+
 def span_support(question: Question, index: Index, cand: Candidate) -> float:
     """How closely the question's terms surround the best span of the asked-for type in the
     candidate (0..1): "AI혁신펀드(900억원" answers a fund question, a figure far from its words less so."""
@@ -743,7 +763,10 @@ def compose(index: Index, question: Question, hits: list[Hit], config: AnswerCon
     best = cands[chosen]
     sentence = quoted(best)
     terms = anchor_terms(question, index, best)
-    span = pick_span(sentence, new_spans(question, sentence, answer_spans(sentence, question.wants, question.counter)), terms)
+    spans = new_spans(question, sentence, answer_spans(sentence, question.wants, question.counter))
+    if question.to_value:
+        spans = changed_to(sentence, spans) or spans
+    span = pick_span(sentence, spans, terms)
     lead = f"**{sentence[span[0]:span[1]]}** — " if span else ""
     marker = " [1]"
     frame = "" if lead else frames["answer"].format(body="")

@@ -79,6 +79,18 @@ class Question:
     context_terms: list[str] = field(default_factory=list)  # morphemes of earlier turns
     context_nouns: list[str] = field(default_factory=list)
     alignment: Alignment | None = None  # the English words' alignment to the Korean vocabulary (align.py)
+    to_value: bool = False  # asks what a figure changes to (얼마로, 몇 점으로): the new value is the answer
+
+
+def asks_to_value(tokens) -> bool:
+    """The question's wh-word takes 로/으로 (JKB): it asks what a figure becomes, the new value of a
+    change ("얼마로 올라가요?", "몇 점으로 낮아지나요?"). Policy text states both: "기존 15점 → 10점"."""
+    toks = list(tokens)
+    for i, tok in enumerate(toks):
+        nxt = i + 2 if tok.form == "몇" else i + 1 if tok.form == "얼마" else None
+        if nxt is not None and nxt < len(toks) and toks[nxt].tag == "JKB" and toks[nxt].form in ("로", "으로"):
+            return True
+    return False
 
 
 def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
@@ -192,4 +204,5 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
         text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
         wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),
         vec=vec, own_vec=own, context_terms=context_terms, context_nouns=context_nouns, alignment=alignment,
+        to_value=asks_to_value(tokens),
     )

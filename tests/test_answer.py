@@ -10,6 +10,7 @@ from rag.answer import (
     Linear,
     Scorer,
     answer_spans,
+    changed_to,
     clause,
     coverage,
     decide,
@@ -62,6 +63,21 @@ def test_an_ordinal_is_not_a_count_or_an_amount():
     assert span_texts("제13회 제주 국제크루즈포럼 개최", "count", None) == []
     assert span_texts("제2금융권 등 금융분야", "count", "금융") == []
     assert span_texts("제13회 포럼에서 미팅을 80회 진행", "count", "회") == ["80회"]
+
+
+@pytest.mark.parametrize(
+    "sentence,wants,counter,expected",
+    [
+        ("공시벌점 15 점 누적을 벌점 10 점 누적으로 하향조정합니다", "count", "점", ["10 점"]),
+        ("감점 최대치를 기존 10점에서 20점으로 올리고", "count", "점", ["20점"]),
+        ("[시총] (’25) 40억원 → (‘26) 150억원", "amount", None, ["150억원"]),
+        ("보장한도 축소(5천만원→ 1천만원)", "amount", None, ["1천만원"]),
+        ("과징금 1,347억 원을 부과", "amount", None, []),  # no change stated
+    ],
+)
+def test_changed_to_keeps_the_new_value_of_a_change(sentence, wants, counter, expected):
+    spans = changed_to(sentence, answer_spans(sentence, wants, counter))
+    assert [sentence[a:b] for a, b in spans] == expected
 
 
 def test_pick_span_prefers_the_figure_next_to_the_question_terms():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rag.question import analyze, answer_type, constraints_of, key_nouns, strip_markup
+from rag.question import analyze, answer_type, asks_to_value, constraints_of, key_nouns, strip_markup
 from rag.text import kiwi, normalize
 
 
@@ -85,3 +85,18 @@ def test_analyze_language_is_the_current_turns(tiny_index):
     assert q.lang == "ko"
     q = analyze(tiny_index, "And the guarantee?", ["펀드는 얼마인가요?"])
     assert q.lang == "en"
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("공시위반 상장폐지 기준 벌점은 몇 점으로 낮아지나요?", True),
+        ("시가총액 기준은 2027년 1월에 얼마로 바뀌나요?", True),
+        ("자기부담률은 몇 %로 올라가요?", True),
+        ("공시벌점은 몇 점이에요?", False),
+        ("펀드 규모는 얼마인가요?", False),
+        ("어디로 가나요?", False),
+    ],
+)
+def test_asks_to_value_when_the_wh_word_takes_ro(question, expected):
+    assert asks_to_value(kiwi().tokenize(question)) is expected
