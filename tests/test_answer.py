@@ -291,6 +291,28 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before(tmp_path, fak
     assert not answer.abstained and "포켓 피카츄" in answer.text and "이 기기는" in answer.text
 
 
+def test_a_question_about_what_a_figure_becomes_is_led_by_the_new_value(tmp_path, fake_embedder):
+    from rag.answer import AnswerConfig, Scorer, compose
+    from rag.config import Settings
+    from rag.index import ensure
+    from rag.question import analyze
+    from rag.retrieve import search
+
+    from .conftest import write_corpus
+
+    corpus = write_corpus(tmp_path, {"rule.txt": "공시위반 상장폐지 요건은 기존 공시벌점 15점 누적을 벌점 10점 누적으로 하향조정합니다.\n"})
+    index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
+    n, m = len(FEATURES), len(QUESTION_FEATURES)
+    select = Linear(FEATURES, np.zeros(n), np.ones(n), np.eye(n)[FEATURES.index("cov_sentence")] * 10, -5.0)
+    always = Linear(QUESTION_FEATURES, np.zeros(m), np.ones(m), np.zeros(m), 5.0)
+    config = AnswerConfig(Scorer(select, always, {"same": 0.5, "cross": 0.5}))
+    for question, lead in (("공시위반 상장폐지 벌점은 몇 점으로 낮아지나요?", "**10점**"),
+                           ("공시위반 상장폐지 벌점은 기존에 몇 점이었나요?", "**15점**")):
+        q = analyze(index, question)
+        answer = compose(index, q, search(index, q, k=1), config)
+        assert answer.text.startswith(lead), (question, answer.text)
+
+
 def test_new_spans_drop_what_the_question_already_states(tiny_index):
     from rag.answer import new_spans
     from rag.question import analyze
