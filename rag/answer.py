@@ -723,9 +723,10 @@ def antecedent(index: Index, cand: Candidate) -> str:
     """The sentence before the candidate in its passage when the candidate points back to it ("" else):
     quoted together, the answer says what "this device" or "that day" is."""
     sid = cand.sid
-    if sid == 0 or index.sentences[sid].is_footnote or index.sent_chunk[sid - 1] != index.sent_chunk[sid]:
+    if sid == 0 or index.sent_chunk[sid - 1] != index.sent_chunk[sid]:  # the passage's first sentence
         return ""
-    return index.sentences[sid - 1].text if leans_back(index.sentences[sid].text) else ""
+    before = _previous_sentence(index, sid)
+    return before if before and leans_back(index.sentences[sid].text) else ""
 
 
 def _citation(n: int, hit: Hit, highlight: str = "") -> Citation:

@@ -11,10 +11,11 @@ sentence holding the answer) removed from its candidates.
 Two logistic regressions (scikit-learn, deterministic lbfgs): `select` on the sentence rows, and
 `answerable` on one row per question (the best sentence's features and how clearly it won, from
 out-of-fold selector probabilities), labelled 1 when the question is answerable (unanswerable
-questions and the hard copies are 0; rows weighted by kind, `KIND_WEIGHTS`). The abstention thresholds come from out-of-fold answerability (folds grouped
-by document, so no question is scored by a model that saw its document): for each threshold group
-("same" language, "cross" = English question over Korean text) the highest threshold that keeps the
-false-abstain rate of the answerable questions at or below the target on every development collection.
+questions and the hard copies are 0; rows weighted by kind, `KIND_WEIGHTS`). The abstention
+thresholds come from out-of-fold answerability (folds grouped by document, so no question is scored
+by a model that saw its document): for each threshold group ("same" language, "cross" = English
+question over Korean text) the highest threshold that keeps the false-abstain rate of the answerable
+questions at or below the target on every development collection.
 """
 
 from __future__ import annotations
