@@ -42,7 +42,7 @@ from .text import Signals
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v15"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v17"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass

@@ -250,6 +250,7 @@ _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060]")
 _ENDS = re.compile(r"[.!?。…:;：]['\"’”)\]]*$|[다음함임됨]$")
 # A line that starts a new item: bullets, numbering, footnote marks, page markers.
 _STARTS_ITEM = re.compile(r"^\s*([-–•·○●□■▪▶▷◆◇※→*➊-➓❶-❿①-⑳]|\(?\d+[.)]\s|[가-하][.)]\s|\[\d+\]|제\s*\d+\s*[조장절항])")
+_PAGE_NUMBER = re.compile(r"^\s*[-–—]\s*\d{1,3}\s*[-–—]\s*$")  # "- 8 -" between two pages of a PDF export
 _HANGUL_END = re.compile(r"[\uac00-\ud7a3]$")
 _HANGUL_START = re.compile(r"^[\uac00-\ud7a3]")
 
@@ -287,7 +288,8 @@ def tidy(text: str) -> str:
     - Page text broken mid-phrase (each styled span on its own line): pieces are glued back into
       sentences, blank lines included ("가입대상\n은 \n만 19세입니다." -> "가입대상은 만 19세입니다.").
     - Hard-wrapped text (PDF exports): a line of 25+ characters that stops mid-sentence continues
-      on the next line of its paragraph unless that one starts a new item.
+      on the next line of its paragraph unless that one starts a new item. A page number between
+      the two ("- 8 -") is dropped: it would otherwise stop the sentence at a page break.
     """
     lines = clean_spaces(text).split("\n")
     broken = _broken(lines)
@@ -297,6 +299,8 @@ def tidy(text: str) -> str:
     for line in lines:
         if not line.strip():
             gap = True
+            continue
+        if _PAGE_NUMBER.match(line):
             continue
         new_item = _STARTS_ITEM.match(line) or _ENDS.search(current.rstrip())
         if broken:
@@ -590,7 +594,9 @@ def blocks(text: str) -> list[_Block]:
 
 # ---------------------------------------------------------------- sentences
 
-_SPLIT = re.compile(r"(?<=[.!?。])['\"’”)]*\s+(?=\S)")
+# A period after a number rarely ends a sentence in Korean policy text: dotted dates ("’21. 8월",
+# "2022. 8. 31.") and list numbers ("1. 개요"); it does before a capitalised English word.
+_SPLIT = re.compile(r"(?:(?<=[!?。])|(?<=\D\.))['\"’”)]*\s+(?=\S)|(?<=\d\.)\s+(?=[A-Z])")
 
 
 def split_sentences(text: str) -> list[Sentence]:

@@ -54,6 +54,7 @@ class Pool:
 
 DEFAULT_POOLS = (
     Pool(SETS / "press_dev.jsonl", CORPORA / "press_dev", 3.0),
+    Pool(SETS / "press_dev_more.jsonl", CORPORA / "press_dev", 3.0),
     Pool(CORPORA / "korquad_train.jsonl", CORPORA / "korquad_train", 1.0),
     Pool(SETS / "korquad_train_en.jsonl", CORPORA / "korquad_train", 1.0),
     Pool(SETS / "korquad_train_unans.jsonl", CORPORA / "korquad_train", 2.0),
@@ -228,6 +229,10 @@ def choose_thresholds(exs: list[Example], conf: np.ndarray, correct: np.ndarray,
             "unanswerable": sum(exs[i].kind == "unanswerable" for i in idx),
             "abstain_unanswerable": rate("unanswerable", abstains),
             "abstain_hard": rate("hard", abstains),
+            "by_source": {src: {"answered_right_sentence": rate("answerable", ~abstains & (correct > 0), sel),
+                                "abstain_unanswerable": rate("unanswerable", abstains, sel)}
+                          for src in sorted({exs[i].source for i in idx})
+                          for sel in [[i for i in idx if exs[i].source == src]]},
         }
     return thresholds, report
 

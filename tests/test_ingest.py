@@ -52,6 +52,16 @@ def test_footnotes_stay_with_the_sentence_they_annotate():
     assert foot.context == "펀드**를 만든다."
 
 
+def test_a_period_after_a_number_ends_no_sentence_unless_english_follows():
+    text = "① ’21. 8월 내부망에 침투하였다. ❍ 2022. 8. 31. 중재판정부, 판정 선고. 1. 개요 It began in 2012. It grew."
+    assert [s.text for s in split_sentences(text)] == [
+        "① ’21. 8월 내부망에 침투하였다.",
+        "❍ 2022. 8. 31. 중재판정부, 판정 선고.",
+        "1. 개요 It began in 2012.",
+        "It grew.",
+    ]
+
+
 def test_heading_becomes_section_of_its_body_and_standalone_headlines_are_chunks(tiny_corpus):
     docs = load(tiny_corpus)
     chunks = chunk(docs, size=200)
@@ -212,6 +222,11 @@ def test_tidy_normalises_spaces_and_line_ends_and_keeps_whole_lines():
     assert tidy("예산은\u00a0900억원\ufffe이다.\r\n다음 줄.") == "예산은 900억원 이다.\n다음 줄."
     text = "첫 문장은 아주 길어서 한 줄에 다 들어가지 않고\n다음 줄로 이어집니다.\n\n□ 항목\n- 하위 항목"
     assert tidy(text) == "첫 문장은 아주 길어서 한 줄에 다 들어가지 않고 다음 줄로 이어집니다.\n\n□ 항목\n- 하위 항목"
+
+
+def test_tidy_joins_a_sentence_across_a_page_number():
+    text = "특히 기업이 개인정보를 보호할 책임을 다하지 못해 국민이 입은 불안과\n- 8 -\n피해에 대해 국가가 엄정하게 대응한다."
+    assert tidy(text) == "특히 기업이 개인정보를 보호할 책임을 다하지 못해 국민이 입은 불안과 피해에 대해 국가가 엄정하게 대응한다."
 
 
 def _doc(name, text):
