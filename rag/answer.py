@@ -631,20 +631,22 @@ def new_spans(question: Question, sentence: str, spans: list[tuple[int, int]]) -
 _AFTER_ARROW = re.compile(r"(→|⇒|->|➜|▶)\s*(\([^()]{0,10}\)\s*)?$")
 
 
-def changed_to(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The spans stated as the new value of a change: after an arrow ("40억원 → 150억원") or taking
-    로/으로, directly or through one noun ("10점으로", "10 점 누적으로")."""
+def taking(sentence: str, spans: list[tuple[int, int]], particle: str) -> list[tuple[int, int]]:
+    """The spans that take the particle the question's wh-word takes (`question.wh_particle`), directly
+    or through one noun: for 로 the new value of a change, after an arrow ("40억원 → 150억원") or
+    taking 로/으로 ("10점으로", "10 점 누적으로"); for 부터 a start ("10월부터는"); for 까지 an end."""
     toks = kiwi().tokenize(sentence)
+    forms = {"로": ("로", "으로"), "부터": ("부터",), "까지": ("까지",)}[particle]
 
-    def target(span: tuple[int, int]) -> bool:
-        if _AFTER_ARROW.search(sentence[max(0, span[0] - 16):span[0]]):
+    def takes(span: tuple[int, int]) -> bool:
+        if particle == "로" and _AFTER_ARROW.search(sentence[max(0, span[0] - 16):span[0]]):
             return True
         after = [t for t in toks if t.start >= span[1]][:2]
-        if after and after[0].tag == "NNG":
+        if after and after[0].tag in ("NNG", "NNB"):
             after = after[1:]
-        return bool(after) and after[0].tag == "JKB" and after[0].form in ("로", "으로")
+        return bool(after) and after[0].tag in ("JKB", "JX") and after[0].form in forms
 
-    return [sp for sp in spans if target(sp)]
+    return [sp for sp in spans if takes(sp)]
 
 
 def span_support(question: Question, index: Index, cand: Candidate) -> float:
@@ -765,8 +767,8 @@ def compose(index: Index, question: Question, hits: list[Hit], config: AnswerCon
     sentence = quoted(best)
     terms = anchor_terms(question, index, best)
     spans = new_spans(question, sentence, answer_spans(sentence, question.wants, question.counter))
-    if question.to_value:
-        spans = changed_to(sentence, spans) or spans
+    if question.wh_particle:
+        spans = taking(sentence, spans, question.wh_particle) or spans
     span = pick_span(sentence, spans, terms)
     lead = f"**{sentence[span[0]:span[1]]}** — " if span else ""
     marker = " [1]"

@@ -79,18 +79,25 @@ class Question:
     context_terms: list[str] = field(default_factory=list)  # morphemes of earlier turns
     context_nouns: list[str] = field(default_factory=list)
     alignment: Alignment | None = None  # the English words' alignment to the Korean vocabulary (align.py)
-    to_value: bool = False  # asks what a figure changes to (얼마로, 몇 점으로): the new value is the answer
+    wh_particle: str | None = None  # the particle the wh-word takes (로, 부터, 까지): which figure is asked for
 
 
-def asks_to_value(tokens) -> bool:
-    """The question's wh-word takes 로/으로 (JKB): it asks what a figure becomes, the new value of a
-    change ("얼마로 올라가요?", "몇 점으로 낮아지나요?"). Policy text states both: "기존 15점 → 10점"."""
+# The particle a wh-word takes says which of several figures is asked for: 로/으로 the new value of a
+# change ("얼마로 올라가요?": "기존 15점 → 10점"), 부터 a start ("언제부터 시행돼요?"), 까지 an end or a
+# deadline ("언제까지 내야 해요?"). Policy text often states both ("8월까지 … 10월부터").
+WH_PARTICLES = {("JKB", "로"): "로", ("JKB", "으로"): "로", ("JX", "부터"): "부터", ("JX", "까지"): "까지"}
+
+
+def wh_particle(tokens) -> str | None:
+    """The particle the question's wh-word (얼마, 몇 + counter, 언제) takes: "로", "부터", "까지" or None.
+    With two wh-words ("언제까지 얼마로 줄여요?") the one nearest the predicate, the last, is the focus."""
     toks = list(tokens)
+    found = None
     for i, tok in enumerate(toks):
-        nxt = i + 2 if tok.form == "몇" else i + 1 if tok.form == "얼마" else None
-        if nxt is not None and nxt < len(toks) and toks[nxt].tag == "JKB" and toks[nxt].form in ("로", "으로"):
-            return True
-    return False
+        nxt = i + 2 if tok.form == "몇" else i + 1 if tok.form in ("얼마", "언제") else None
+        if nxt is not None and nxt < len(toks):
+            found = WH_PARTICLES.get((toks[nxt].tag, toks[nxt].form))
+    return found
 
 
 def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
@@ -204,5 +211,5 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
         text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
         wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),
         vec=vec, own_vec=own, context_terms=context_terms, context_nouns=context_nouns, alignment=alignment,
-        to_value=asks_to_value(tokens),
+        wh_particle=wh_particle(tokens),
     )

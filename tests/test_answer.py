@@ -10,7 +10,6 @@ from rag.answer import (
     Linear,
     Scorer,
     answer_spans,
-    changed_to,
     clause,
     coverage,
     decide,
@@ -19,6 +18,7 @@ from rag.answer import (
     pick_span,
     question_row,
     rerank,
+    taking,
     term_match,
     type_agrees,
     year_found,
@@ -75,8 +75,18 @@ def test_an_ordinal_is_not_a_count_or_an_amount():
         ("과징금 1,347억 원을 부과", "amount", None, []),  # no change stated
     ],
 )
-def test_changed_to_keeps_the_new_value_of_a_change(sentence, wants, counter, expected):
-    spans = changed_to(sentence, answer_spans(sentence, wants, counter))
+def test_taking_ro_keeps_the_new_value_of_a_change(sentence, wants, counter, expected):
+    spans = taking(sentence, answer_spans(sentence, wants, counter), "로")
+    assert [sentence[a:b] for a, b in spans] == expected
+
+
+@pytest.mark.parametrize(
+    "particle,expected",
+    [("부터", ["2019년 10월", "10월"]), ("까지", ["2019년 8월", "8월"])],
+)
+def test_taking_buteo_or_kkaji_keeps_the_start_or_the_end(particle, expected):
+    sentence = "애플은 2019년 8월까지 동의 없이 수집하였고, 2019년 10월부터는 별도 동의를 받았다."
+    spans = taking(sentence, answer_spans(sentence, "time", None), particle)
     assert [sentence[a:b] for a, b in spans] == expected
 
 
@@ -291,7 +301,17 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before(tmp_path, fak
     assert not answer.abstained and "포켓 피카츄" in answer.text and "이 기기는" in answer.text
 
 
-def test_a_question_about_what_a_figure_becomes_is_led_by_the_new_value(tmp_path, fake_embedder):
+@pytest.mark.parametrize(
+    "text,asked",
+    [
+        ("공시위반 상장폐지 요건은 기존 공시벌점 15점 누적을 벌점 10점 누적으로 하향조정합니다.\n",
+         (("공시위반 상장폐지 벌점은 몇 점으로 낮아지나요?", "**10점**"), ("공시위반 상장폐지 벌점은 기존에 몇 점이었나요?", "**15점**"))),
+        ("애플은 2019년 8월까지 음성 녹음을 동의 없이 수집하였고, 2019년 10월부터는 별도 동의를 받았다.\n",
+         (("애플은 음성 녹음 별도 동의를 언제부터 받았나요?", "**2019년 10월**"), ("애플은 음성 녹음을 언제까지 동의 없이 수집했나요?", "**2019년 8월**"))),
+    ],
+    ids=["ro: new value", "buteo / kkaji: start / end"],
+)
+def test_the_wh_words_particle_picks_the_figure_of_a_change(tmp_path, fake_embedder, text, asked):
     from rag.answer import AnswerConfig, Scorer, compose
     from rag.config import Settings
     from rag.index import ensure
@@ -300,14 +320,13 @@ def test_a_question_about_what_a_figure_becomes_is_led_by_the_new_value(tmp_path
 
     from .conftest import write_corpus
 
-    corpus = write_corpus(tmp_path, {"rule.txt": "공시위반 상장폐지 요건은 기존 공시벌점 15점 누적을 벌점 10점 누적으로 하향조정합니다.\n"})
+    corpus = write_corpus(tmp_path, {"rule.txt": text})
     index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
     n, m = len(FEATURES), len(QUESTION_FEATURES)
     select = Linear(FEATURES, np.zeros(n), np.ones(n), np.eye(n)[FEATURES.index("cov_sentence")] * 10, -5.0)
     always = Linear(QUESTION_FEATURES, np.zeros(m), np.ones(m), np.zeros(m), 5.0)
     config = AnswerConfig(Scorer(select, always, {"same": 0.5, "cross": 0.5}))
-    for question, lead in (("공시위반 상장폐지 벌점은 몇 점으로 낮아지나요?", "**10점**"),
-                           ("공시위반 상장폐지 벌점은 기존에 몇 점이었나요?", "**15점**")):
+    for question, lead in asked:
         q = analyze(index, question)
         answer = compose(index, q, search(index, q, k=1), config)
         assert answer.text.startswith(lead), (question, answer.text)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rag.question import analyze, answer_type, asks_to_value, constraints_of, key_nouns, strip_markup
+from rag.question import analyze, answer_type, constraints_of, key_nouns, strip_markup, wh_particle
 from rag.text import kiwi, normalize
 
 
@@ -90,13 +90,20 @@ def test_analyze_language_is_the_current_turns(tiny_index):
 @pytest.mark.parametrize(
     "question,expected",
     [
-        ("공시위반 상장폐지 기준 벌점은 몇 점으로 낮아지나요?", True),
-        ("시가총액 기준은 2027년 1월에 얼마로 바뀌나요?", True),
-        ("자기부담률은 몇 %로 올라가요?", True),
-        ("공시벌점은 몇 점이에요?", False),
-        ("펀드 규모는 얼마인가요?", False),
-        ("어디로 가나요?", False),
+        ("공시위반 상장폐지 기준 벌점은 몇 점으로 낮아지나요?", "로"),
+        ("시가총액 기준은 2027년 1월에 얼마로 바뀌나요?", "로"),
+        ("자기부담률은 몇 %로 올라가요?", "로"),
+        ("5세대 실손보험은 언제부터 판매돼요?", "부터"),
+        ("서면평가는 몇 월부터 시작하나요?", "부터"),
+        ("과징금은 언제까지 내야 해요?", "까지"),
+        ("발달장애 의료비는 몇 살까지 보장돼요?", "까지"),
+        ("정부는 그 기간을 언제까지 얼마로 줄이려고 해요?", "로"),
+        ("과태료는 언제까지 얼마를 내야 해요?", None),
+        ("공시벌점은 몇 점이에요?", None),
+        ("펀드 규모는 얼마인가요?", None),
+        ("포럼은 언제 열려요?", None),
+        ("어디로 가나요?", None),
     ],
 )
-def test_asks_to_value_when_the_wh_word_takes_ro(question, expected):
-    assert asks_to_value(kiwi().tokenize(question)) is expected
+def test_wh_particle_is_the_particle_the_wh_word_takes(question, expected):
+    assert wh_particle(kiwi().tokenize(question)) == expected
