@@ -54,9 +54,9 @@ def test_missing_pool_files_are_a_clear_error(tmp_path, fake_embedder):
         train((Pool(tmp_path / "nope.jsonl", tmp_path / "nocorpus"),), index_root=tmp_path, embedder=fake_embedder)
 
 
-def _answerable(source: str, n: int, conf: float) -> tuple[list[Example], list[float]]:
-    exs = [Example(f"{source}{i}", source, f"doc{i}", "answerable", "same", np.zeros((1, 1)), np.ones(1), 1.0)
-           for i in range(n)]
+def _answerable(source: str, n: int, conf: float, collection: str = "") -> tuple[list[Example], list[float]]:
+    exs = [Example(f"{source}{i}", source, f"doc{i}", "answerable", "same", np.zeros((1, 1)), np.ones(1), 1.0,
+                   collection=collection) for i in range(n)]
     return exs, [conf + 0.01 * i for i in range(n)]
 
 
@@ -68,10 +68,21 @@ def test_thresholds_keep_the_false_abstain_target_on_every_collection():
     exs, conf = many + few, np.array(many_conf + few_conf)
     thresholds, report = choose_thresholds(exs, conf, np.ones(len(exs)), 0.05)
     assert report["same"]["set_by"] == "press.jsonl"
-    for source, rate in report["same"]["false_abstain_by_source"].items():
+    for source, rate in report["same"]["false_abstain_by_collection"].items():
         assert rate <= 5.0, source
     assert np.mean(np.array(few_conf) < thresholds["same"]) <= 0.05
     assert thresholds["cross"] == 0.5  # no English question over Korean text to calibrate on
+
+
+def test_questions_files_about_one_corpus_are_calibrated_as_one_collection():
+    many, many_conf = _answerable("korquad.jsonl", 200, 0.6, "korquad")
+    # two files on one corpus, each too small to calibrate alone: together they set the threshold
+    a, a_conf = _answerable("press_a.jsonl", MIN_CALIBRATION - 5, 0.1, "press")
+    b, b_conf = _answerable("press_b.jsonl", MIN_CALIBRATION - 5, 0.1, "press")
+    thresholds, report = choose_thresholds(many + a + b, np.array(many_conf + a_conf + b_conf), np.ones(220), 0.05)
+    assert report["same"]["set_by"] == "press"
+    assert thresholds["same"] < 0.6
+    assert set(report["same"]["by_source"]) == {"korquad.jsonl", "press_a.jsonl", "press_b.jsonl"}
 
 
 def test_a_collection_too_small_to_calibrate_does_not_set_the_threshold():
