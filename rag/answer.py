@@ -681,7 +681,8 @@ def anchor_terms(question: Question, index: Index, cand: Candidate) -> list[str]
 
 
 def clause(sentence: str, keep: tuple[int, int] | None, terms: list[str], limit: int) -> str:
-    """The sentence, or when longer than `limit` the run of clauses that holds `keep` and most key terms."""
+    """The sentence, or when longer than `limit` the run of clauses that holds `keep` and most key terms
+    (or a window around `keep` when that holds more of them)."""
     if len(sentence) <= limit:
         return sentence
     bounds = [0] + [m.end() for m in re.finditer(r"(?<=[,;·])\s+|\s+(?=[-–]\s)", sentence)] + [len(sentence)]
@@ -697,9 +698,17 @@ def clause(sentence: str, keep: tuple[int, int] | None, terms: list[str], limit:
             score = sum(t in piece for t in terms) + (b - a) / (10 * limit)
             if score > best_score:
                 best, best_score = (a, b), score
-    if best is None:  # no clause boundary fits: a window around the span
-        centre = (keep[0] + keep[1]) // 2 if keep else 0
-        a = max(0, min(centre - limit // 2, len(sentence) - limit + 2))
+    # a window around the span when no run of clauses fits, or when the one that fits holds fewer key
+    # terms or, as many, is under a third of the limit (a lone "특히," before a clause that is too long)
+    centre = (keep[0] + keep[1]) // 2 if keep else 0
+    a = max(0, min(centre - limit // 2, len(sentence) - limit + 2))
+    window = sentence[a:a + limit - 2].lower()
+    if best is not None:
+        found = sum(t in sentence[best[0]:best[1]].lower() for t in terms)
+        in_window = sum(t in window for t in terms)
+        if in_window > found or (in_window == found and best[1] - best[0] < limit / 3):
+            best = None
+    if best is None:
         best = (a, a + limit - 2)
     a, b = best
     return ("…" if a > 0 else "") + sentence[a:b].strip() + ("…" if b < len(sentence) else "")

@@ -107,6 +107,12 @@ def test_clause_keeps_the_span_and_fits_the_limit():
     assert clause("짧은 문장", None, [], 80) == "짧은 문장"
 
 
+def test_clause_is_not_a_lone_connective_before_a_clause_too_long_to_fit():
+    s = "특히, " + "금융회사 직원들 간 전화나 FAX 등을 통해 정보를 주고받아 대응이 늦었고 " * 4 + "개선이 필요하다."
+    out = clause(s, None, ["금융회사", "fax"], 80)
+    assert len(out) <= 80 and "FAX" in out and out != "특히,…"
+
+
 @pytest.mark.parametrize(
     "wants,counter,signals,expected",
     [
