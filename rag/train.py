@@ -223,6 +223,12 @@ def choose_thresholds(exs: list[Example], conf: np.ndarray, correct: np.ndarray,
             sel = [i for i in idx if exs[i].kind == kind]
             return round(100 * float(np.mean(hit[sel])), 1) if sel else None
 
+        def per_source(src: str, idx: list[int] = idx, abstains: np.ndarray = abstains) -> dict:
+            sel = [i for i in idx if exs[i].source == src]
+            return {"answered_right_sentence": rate("answerable", ~abstains & (correct > 0), sel),
+                    "false_abstain": rate("answerable", abstains, sel),
+                    "abstain_unanswerable": rate("unanswerable", abstains, sel)}
+
         report[tg] = {
             "threshold": round(t, 4),
             "set_by": min(limits, key=limits.get) if limits else None,
@@ -234,11 +240,7 @@ def choose_thresholds(exs: list[Example], conf: np.ndarray, correct: np.ndarray,
             "unanswerable": sum(exs[i].kind == "unanswerable" for i in idx),
             "abstain_unanswerable": rate("unanswerable", abstains),
             "abstain_hard": rate("hard", abstains),
-            "by_source": {src: {"answered_right_sentence": rate("answerable", ~abstains & (correct > 0), sel),
-                                "false_abstain": rate("answerable", abstains, sel),
-                                "abstain_unanswerable": rate("unanswerable", abstains, sel)}
-                          for src in sorted({exs[i].source for i in idx})
-                          for sel in [[i for i in idx if exs[i].source == src]]},
+            "by_source": {src: per_source(src) for src in sorted({exs[i].source for i in idx})},
         }
     return thresholds, report
 
