@@ -1,0 +1,101 @@
+"""Lexicon: the Korean words an English word can stand for, from a learner's dictionary.
+
+An English question over Korean text shares no words with it, and E5's cosines between short terms
+of the two languages are close together (align.py). A bilingual dictionary says it directly: *fine*
+is 과징금 or 벌금, *interest rate* is 금리. The glosses of 한국어기초사전 (the Basic Korean Dictionary
+of the National Institute of Korean Language, about 46,000 entries, CC BY-SA 2.0 KR, as shipped by
+the `namehint` package) are inverted: English gloss -> Korean headwords.
+
+    >>> lexicon().translate("interest rate")
+    ('금리',)
+
+Only nouns and the noun of a 하다/되다/시키다 verb are kept (지원하다 -> 지원): that is the form Kiwi
+gives the corpus's terms. One-syllable headwords are dropped; as substrings they would be found in
+any sentence. Nothing here knows about a particular document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+VERB_ENDINGS = ("하다", "되다", "시키다")  # the noun before them is the concept (지원하다 -> 지원)
+MAX_GLOSS_WORDS = 3  # longer glosses are explanations, not translations
+_PARENS = re.compile(r"\([^)]*\)")
+
+
+def key(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
+
+
+VERB_SUFFIXES = ("ied", "ing", "ed", "d")  # endings only a verb takes: its translation is a verb's
+
+
+def base_forms(phrase: str) -> list[tuple[str, bool]]:
+    """(form, verb only) pairs: the phrase, then what its last word may be without an inflection,
+    most likely first. A form stripped of a verb ending is looked up among verbs only.
+    Example: "fines" -> [("fines", False), ("fine", False), ("fin", False)]"""
+    *head, last = key(phrase).split() or [""]
+    forms = {last: False}
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("s", ""), ("es", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("d", "")):
+        if last.endswith(suffix) and len(last) - len(suffix) >= 3:
+            forms.setdefault(last[: -len(suffix)] + repl, suffix in VERB_SUFFIXES)
+    return [(" ".join([*head, f]), verb) for f, verb in forms.items()]
+
+
+def headword_term(word: str) -> tuple[str, bool] | None:
+    """(the Korean term a headword is found as in text, whether it is a verb's), or None for
+    affixes, phrases and other verbs. Example: "지원하다" -> ("지원", True)"""
+    if word.startswith("-") or word.endswith("-") or " " in word:
+        return None
+    verb = word.endswith(VERB_ENDINGS)
+    for ending in VERB_ENDINGS:
+        if word.endswith(ending):
+            word = word[: -len(ending)]
+            break
+    else:
+        if word.endswith("다"):  # other verbs and adjectives: Kiwi finds their stems, not the dictionary form
+            return None
+    return (word, verb) if len(word) >= 2 else None
+
+
+def invert(entries: Iterable[tuple[str, str]], verbs_only: bool = False) -> dict[str, tuple[str, ...]]:
+    """(Korean headword, "gloss; gloss; ...") pairs -> English gloss key -> Korean terms (sorted);
+    with `verbs_only`, of the 하다/되다/시키다 verbs alone."""
+    table: dict[str, set[str]] = {}
+    for word, meaning in entries:
+        found = headword_term(word)
+        if found is None or (verbs_only and not found[1]):
+            continue
+        term = found[0]
+        for gloss in _PARENS.sub(" ", meaning).split(";"):
+            gloss = gloss.strip()
+            if gloss and len(gloss.split()) <= MAX_GLOSS_WORDS:
+                table.setdefault(key(gloss), set()).add(term)
+    return {k: tuple(sorted(v)) for k, v in table.items()}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    table: Mapping[str, tuple[str, ...]]  # every gloss
+    verbs: Mapping[str, tuple[str, ...]]  # the glosses of verbs ("chaired" is not a 의자)
+
+    def translate(self, phrase: str) -> tuple[str, ...]:
+        """The Korean terms an English word or phrase can stand for (empty when the dictionary lacks it)."""
+        for form, verb_only in base_forms(phrase):
+            found = (self.verbs if verb_only else self.table).get(form)
+            if found:
+                return found
+        return ()
+
+
+@cache
+def lexicon() -> Lexicon:
+    """The dictionary shipped with `namehint`, inverted once per process (about 0.3 s)."""
+    raw = json.loads((resources.files("namehint") / "dictionary.json").read_text(encoding="utf-8"))
+    entries = [(e["word"], e["meaning"]) for e in raw.values()]
+    return Lexicon(invert(entries), invert(entries, verbs_only=True))

@@ -1,0 +1,58 @@
+"""The English -> Korean lexicon: inverting a learner's dictionary, and looking words up."""
+
+from rag.lexicon import Lexicon, base_forms, headword_term, invert, lexicon
+
+
+def test_headword_term_keeps_nouns_and_the_noun_of_a_hada_verb():
+    assert headword_term("예산") == ("예산", False)
+    assert headword_term("지원하다") == ("지원", True)
+    assert headword_term("적용되다") == ("적용", True)
+    assert headword_term("먹다") is None  # other verbs: Kiwi finds their stems, not this form
+    assert headword_term("숲") is None  # one syllable: found inside any sentence
+    assert headword_term("-ㄴ 것") is None and headword_term("가-") is None and headword_term("공공 기관") is None
+
+
+def test_invert_maps_each_gloss_to_every_headword_it_glosses():
+    table = invert([
+        ("벌금", "fine; penalty"),
+        ("과징금", "fine (administrative); penalty"),
+        ("금리", "interest rate"),
+        ("먹다", "eat"),
+        ("주재하다", "chair; preside"),
+        ("의자", "chair"),
+        ("설명", "a long explanation of what the word means"),
+    ])
+    assert table["fine"] == ("과징금", "벌금")
+    assert table["penalty"] == ("과징금", "벌금")
+    assert table["interest rate"] == ("금리",)
+    assert "eat" not in table
+    assert not any(k.startswith("a long") for k in table)  # explanations are not translations
+    assert table["chair"] == ("의자", "주재")
+    verbs = invert([("주재하다", "chair; preside"), ("의자", "chair")], verbs_only=True)
+    assert verbs == {"chair": ("주재",), "preside": ("주재",)}
+
+
+def test_base_forms_try_the_word_before_its_stems():
+    assert base_forms("Fines") == [("fines", False), ("fine", False), ("fin", False)]
+    assert base_forms("interest rates")[:2] == [("interest rates", False), ("interest rate", False)]
+    assert base_forms("applied")[:2] == [("applied", False), ("apply", True)]  # a verb's ending: a verb's sense
+    assert base_forms("AI") == [("ai", False)]
+
+
+def test_translate_takes_the_first_form_the_dictionary_has():
+    lex = Lexicon({"fine": ("벌금",), "fin": ("지느러미",), "interest rate": ("금리",), "chair": ("의자",)},
+                  {"chair": ("주재",)})
+    assert lex.translate("fines") == ("벌금",)
+    assert lex.translate("Interest Rates") == ("금리",)
+    assert lex.translate("budget") == ()
+    assert lex.translate("chair") == ("의자",)
+    assert lex.translate("chaired") == ("주재",)  # the verb, not the furniture
+
+
+def test_the_shipped_dictionary_translates_policy_words():
+    lex = lexicon()
+    assert "예산" in lex.translate("budget")
+    assert "금리" in lex.translate("interest rates")
+    assert "과징금" in lex.translate("fines")
+    assert "보조금" in lex.translate("subsidy")
+    assert lex.translate("Yeongju") == ()  # names are left to the alignment's cosines
