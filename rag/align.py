@@ -6,8 +6,13 @@ compared with the corpus's Korean noun vocabulary (built at index time). Raw cos
 terms are all alike (0.80-0.90), so a word counts as expressed by some evidence only when its
 best match there stands out from its similarity to the whole vocabulary (a z-score).
 
-Used by retrieval (a fourth ranking), by the answerer (coverage of a sentence) and for abstention
-(a compound that aligns with nothing in the evidence names something the document lacks).
+A word also counts as expressed when the evidence holds one of its dictionary translations
+(lexicon.py: *fine* -> 과징금, 벌금, ...): the dictionary is sure where the cosines are not, the cosines
+cover the names and new words a learner's dictionary lacks.
+
+Used by retrieval (a fourth ranking, and BM25 over the translations), by the answerer (coverage of a
+sentence) and for abstention (a compound that aligns with nothing in the evidence names something
+the document lacks).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from .index import Index
+from .lexicon import lexicon
 from .text import EN_STOP
 
 # Light verbs and number words: they join the words of a question but name no concept.
@@ -45,6 +51,7 @@ class Alignment:
     words: list[str]
     pairs: list[tuple[str, str]]
     similarities: Callable[[str], np.ndarray]  # text -> cosine to every vocabulary term
+    glosses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word or "a b" -> Korean translations
     _rows: dict[str, tuple[np.ndarray, float, float]] = field(default_factory=dict)
 
     def row(self, text: str) -> tuple[np.ndarray, float, float]:
@@ -60,29 +67,42 @@ class Alignment:
         sims, mean, std = self.row(text)
         return float((sims[vocab_ids].max() - mean) / std)
 
+    @property
+    def gloss_terms(self) -> list[str]:
+        """Every translation of the question's words and pairs (a BM25 query over Korean text)."""
+        return list(dict.fromkeys(t for ts in self.glosses.values() for t in ts))
+
+    def stated(self, term: str, evidence: str) -> bool:
+        """The evidence holds the word itself or one of its translations."""
+        return term.lower() in evidence or any(g in evidence for g in self.glosses.get(term, ()))
+
+    def glossed(self, evidence: str) -> float:
+        """Share of the question's translatable words whose translation the evidence holds (0..1)."""
+        known = [w for w in self.words if w in self.glosses]
+        return sum(self.stated(w, evidence) for w in known) / len(known) if known else 0.0
+
+    def expressed(self, word: str, vocab_ids: list[int], evidence: str) -> float:
+        """1.0 when the evidence states the word, else how far its best match stands out (0..1)."""
+        if self.stated(word, evidence):
+            return 1.0
+        return float(np.clip((self.z(word, vocab_ids) - Z_LOW) / (Z_HIGH - Z_LOW), 0, 1))
+
     def coverage(self, vocab_ids: list[int], evidence: str) -> float:
         """Share of the question's words that the evidence expresses (0..1)."""
         if not self.words:
             return 0.0
-        scores = [
-            1.0 if w.lower() in evidence else float(np.clip((self.z(w, vocab_ids) - Z_LOW) / (Z_HIGH - Z_LOW), 0, 1))
-            for w in self.words
-        ]
-        return sum(scores) / len(scores)
+        return sum(self.expressed(w, vocab_ids, evidence) for w in self.words) / len(self.words)
 
     def weakest(self, vocab_ids: list[int], evidence: str) -> float:
         """How well the evidence expresses the question's least-expressed word (0..1)."""
         if not self.words:
             return 0.0
-        return min(
-            1.0 if w.lower() in evidence else float(np.clip((self.z(w, vocab_ids) - Z_LOW) / (Z_HIGH - Z_LOW), 0, 1))
-            for w in self.words
-        )
+        return min(self.expressed(w, vocab_ids, evidence) for w in self.words)
 
     def missing_pair(self, vocab_ids: list[int], evidence: str) -> str | None:
         """The first word pair that nothing in the evidence expresses, nor its words."""
         for a, b in self.pairs:
-            if a.lower() in evidence or b.lower() in evidence:
+            if self.stated(a, evidence) or self.stated(b, evidence) or self.stated(f"{a} {b}", evidence):
                 continue
             if not (a.islower() and b.islower()):  # names ("Yi Sun-sin") are transliterated, not concepts
                 continue
@@ -117,7 +137,10 @@ def align(index: Index, question: str) -> Alignment | None:
     words, pairs = _question_terms(question)
     if not words:
         return None
-    return Alignment(words, pairs, lambda text: _term_vectors(index, (text,))[0] @ index.vocab_vecs.T)
+    lex = lexicon()
+    glosses = {t: lex.translate(t) for t in (*words, *(f"{a} {b}" for a, b in pairs))}
+    return Alignment(words, pairs, lambda text: _term_vectors(index, (text,))[0] @ index.vocab_vecs.T,
+                     {t: g for t, g in glosses.items() if g})
 
 
 def _term_vectors(index: Index, texts: tuple[str, ...]) -> np.ndarray:

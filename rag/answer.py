@@ -216,6 +216,7 @@ FEATURES = (
     "attribute_asked", "attribute_sentence", "attribute_missing",
     "passage_rank", "sentence_rank", "log_length", "footnote", "has_number", "number_needed_missing",
     "cross_language", "foreign_sentence", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
+    "gloss_sentence", "gloss_passage",
     "follow_up",
 )
 # Answer types stated with a figure: a sentence without one cannot give them (on the development pool
@@ -224,7 +225,7 @@ NUMERIC_TYPES = ("amount", "count", "percent", "time")
 # Listwise signals: how a sentence compares with the best other candidate of the same question.
 GAP_FEATURES = ("own_sim", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence", "span_support",
                 "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest",
-                "name_missing_sentence")
+                "name_missing_sentence", "gloss_sentence")
 FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
 _GAP_COLUMNS = [FEATURES.index(f) for f in GAP_FEATURES]
 
@@ -287,6 +288,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
                 "typed": any(type_agrees(question.wants, question.counter, index.sent_signals[s]) for s in sids),
                 "align": alignment.coverage(index.chunk_vocab[pos], text) if alignment else 0.0,
                 "align_missing": float(bool(alignment.missing_pair(index.chunk_vocab[pos], text))) if alignment else 0.0,
+                "gloss": alignment.glossed(text) if alignment else 0.0,
             }
         return passage_cache[pos]
 
@@ -351,6 +353,8 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             p["align"],
             p["align_missing"],
             cross * (sims[i] - sims.max()),
+            alignment.glossed(both) if alignment else 0.0,
+            p["gloss"],
             float(bool(question.context_terms)),
         ])
     return with_gaps(np.asarray(rows, dtype=np.float64))

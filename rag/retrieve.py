@@ -8,7 +8,9 @@ Three ranked lists are fused with reciprocal-rank fusion (RRF):
 
 The lists are weighted (`Fusion`): equally for a question in the corpus's language; for an English
 question over Korean text, BM25 (English words meet only the corpus's acronyms) counts less and the
-best sentence more. The weights were chosen on the development pool with `bench/fusion.py`.
+best sentence more, and two lists are added: the words' alignment to each passage's nouns (align.py)
+and BM25 over the words' dictionary translations (lexicon.py). The weights were chosen on the
+development pool with `bench/fusion.py`.
 
 Across languages dense similarity has *hubs*: passages holding English words or figures resemble
 every English question a little (a Korean release's English caption line came first for unrelated
@@ -45,13 +47,14 @@ class Fusion:
     sentence: float = 1.0
     bm25: float = 1.0
     alignment: float = 1.0
+    gloss: float = 0.0  # BM25 over the dictionary translations of an English question's words
     hubness: float = 0.0  # share of the similarity to content-free probe questions subtracted
 
 
 SAME_LANGUAGE = Fusion()
 # Development pool (press_dev + KorQuAD train, 202 English questions): hit@5 59.5 -> 69.0 on press
 # releases and 88.1 -> 90.6 on KorQuAD over equal weights (`python bench/fusion.py`).
-CROSS_LANGUAGE = Fusion(dense=1.0, sentence=1.5, bm25=0.5, alignment=0.5, hubness=0.75)
+CROSS_LANGUAGE = Fusion(dense=1.0, sentence=1.5, bm25=0.5, alignment=0.5, gloss=0.75, hubness=0.75)
 
 # Questions with no content: what a passage's similarity to them measures is how much it resembles
 # any question of the language (linguistic data, not document data).
@@ -135,6 +138,11 @@ def scores(index: Index, query: "Question", hubness: float = 0.0) -> tuple[np.nd
     return dense, best_sent, bm25
 
 
+def gloss_scores(index: Index, terms: list[str]) -> np.ndarray:
+    """BM25 of every passage for the Korean translations of an English question's words (lexicon.py)."""
+    return np.asarray(index.bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(len(index.chunks))
+
+
 RERANK_DEPTH = 50  # passages whose alignment is scored (the rest keep their fused rank)
 
 
@@ -151,6 +159,9 @@ def search(index: Index, query: "Question", k: int = 5, mode: str = "hybrid", rr
     fused = np.zeros(len(index.chunks))
     for s, weight in lists:
         fused += rrf(s, weight, rrf_k, bm25 > 0 if s is bm25 else None)  # no lexical match, no vote
+    if query.alignment is not None and query.alignment.glosses and w.gloss and mode != "dense":
+        glossed = gloss_scores(index, query.alignment.gloss_terms)
+        fused += rrf(glossed, w.gloss, rrf_k, glossed > 0)
     if query.alignment is not None and mode != "bm25":
         # across languages BM25 barely votes; the words' alignment to each passage's nouns does
         shortlist = np.argsort(-fused, kind="stable")[:RERANK_DEPTH]

@@ -67,3 +67,19 @@ def test_weakest_word_decides_how_well_the_evidence_covers_the_question():
     al.words = ["fund", "deadline"]
     assert al.weakest([5], "") == 0.0  # "deadline" is expressed nowhere
     assert al.weakest([5], "the deadline") == 1.0  # literally present
+
+
+def test_a_dictionary_translation_in_the_evidence_states_the_word():
+    from rag.align import Alignment
+
+    flat = {t: __import__("numpy").full(20, 0.80) for t in ("penalty", "interest", "rate", "interest rate")}
+    al = Alignment(["penalty", "interest", "rate"], [("interest", "rate")], flat.__getitem__,
+                   {"penalty": ("과징금", "벌금"), "interest rate": ("금리",)})
+    assert al.gloss_terms == ["과징금", "벌금", "금리"]
+    assert al.coverage([], "과징금 50억원") == pytest.approx(1 / 3)  # no cosine stands out: only the translation
+    assert al.coverage([], "벌금 부과") == pytest.approx(1 / 3)
+    assert al.missing_pair([], "융자 보증") == "interest rate"
+    assert al.missing_pair([], "기준금리 인하") is None  # the pair's translation is there
+    assert al.glossed("과징금 50억원") == 1.0  # of the words the dictionary knows (penalty), all stated
+    assert al.glossed("융자 보증") == 0.0
+    assert Alignment(["Yeongju"], [], flat.get).glossed("영주") == 0.0  # nothing to translate

@@ -30,6 +30,8 @@ def test_english_questions_over_korean_text_use_the_cross_language_weights(tiny_
     from dataclasses import replace
 
     class Aligned:  # stands for the question's alignment to the corpus's Korean nouns
+        glosses: dict = {}
+
         def coverage(self, vocab, text):
             return 1.0 if "900억원" in text else 0.0
 
@@ -42,6 +44,28 @@ def test_english_questions_over_korean_text_use_the_cross_language_weights(tiny_
     assert CROSS_LANGUAGE != SAME_LANGUAGE
     assert [h.score for h in search(tiny_index, cross, k=3)] == [h.score for h in search(tiny_index, cross, k=3, fusion=CROSS_LANGUAGE)]
     assert [h.score for h in search(tiny_index, cross, k=3)] != [h.score for h in search(tiny_index, cross, k=3, fusion=SAME_LANGUAGE)]
+
+
+def test_the_dictionary_translations_of_an_english_question_vote_through_bm25(tiny_index):
+    from dataclasses import replace
+
+    class Aligned:  # "guarantee" translated (lexicon.py), no word aligned by cosine
+        glosses = {"guarantee": ("보증",)}
+        gloss_terms = ["보증"]
+
+        def coverage(self, vocab, text):
+            return 0.0
+
+    q = replace(analyze(tiny_index, "Is there a guarantee?"), lang="en", alignment=Aligned())
+    n = len(tiny_index.chunks)
+    glossed = {h.pos: h for h in search(tiny_index, q, k=n)}
+    plain = {h.pos: h for h in search(tiny_index, q, k=n, fusion=replace(CROSS_LANGUAGE, gloss=0.0))}
+    for pos, hit in glossed.items():
+        if "보증" in hit.chunk.text:  # the one passage with the translation: one more vote, at rank 0
+            assert hit.score == pytest.approx(plain[pos].score + CROSS_LANGUAGE.gloss / 61)
+        else:
+            assert hit.score == pytest.approx(plain[pos].score)
+    assert sum("보증" in h.chunk.text for h in glossed.values()) == 1
 
 
 def test_bm25_matches_through_particles(tiny_index):
