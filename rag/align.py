@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from .index import Index
-from .lexicon import lexicon
+from .lexicon import lexicon, romanization_table, transliterations
 from .text import EN_STOP
 
 # Light verbs and number words: they join the words of a question but name no concept.
@@ -51,7 +51,7 @@ class Alignment:
     words: list[str]
     pairs: list[tuple[str, str]]
     similarities: Callable[[str], np.ndarray]  # text -> cosine to every vocabulary term
-    glosses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word or "a b" -> Korean translations
+    glosses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word or "a b", lower case -> Korean terms
     _rows: dict[str, tuple[np.ndarray, float, float]] = field(default_factory=dict)
 
     def row(self, text: str) -> tuple[np.ndarray, float, float]:
@@ -74,11 +74,11 @@ class Alignment:
 
     def stated(self, term: str, evidence: str) -> bool:
         """The evidence holds the word itself or one of its translations."""
-        return term.lower() in evidence or any(g in evidence for g in self.glosses.get(term, ()))
+        return term.lower() in evidence or any(g in evidence for g in self.glosses.get(term.lower(), ()))
 
     def glossed(self, evidence: str) -> float:
         """Share of the question's translatable words whose translation the evidence holds (0..1)."""
-        known = [w for w in self.words if w in self.glosses]
+        known = [w for w in self.words if w.lower() in self.glosses]
         return sum(self.stated(w, evidence) for w in known) / len(known) if known else 0.0
 
     def expressed(self, word: str, vocab_ids: list[int], evidence: str) -> float:
@@ -137,10 +137,28 @@ def align(index: Index, question: str) -> Alignment | None:
     words, pairs = _question_terms(question)
     if not words:
         return None
-    lex = lexicon()
-    glosses = {t: lex.translate(t) for t in (*words, *(f"{a} {b}" for a, b in pairs))}
     return Alignment(words, pairs, lambda text: _term_vectors(index, (text,))[0] @ index.vocab_vecs.T,
-                     {t: g for t, g in glosses.items() if g})
+                     glosses(index, words, pairs))
+
+
+def _name(word: str) -> bool:
+    return word[:1].isupper() and not word.isupper()  # Yeongju, not SKT
+
+
+def glosses(index: Index, words: list[str], pairs: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """The Korean terms each word and pair can stand for: its dictionary translations and, for a
+    capitalised word or pair ("Nam Jae-heon"), the corpus's Korean names it romanizes."""
+    lex = lexicon()
+    out = {}
+    for term in (*words, *(f"{a} {b}" for a, b in pairs)):
+        found = lex.translate(term)
+        if all(_name(w) for w in term.split()):
+            if "romanized" not in index.derived:
+                index.derived["romanized"] = romanization_table(index.vocab)
+            found = (*found, *transliterations(term, index.derived["romanized"]))
+        if found:
+            out[term.lower()] = tuple(dict.fromkeys(found))
+    return out
 
 
 def _term_vectors(index: Index, texts: tuple[str, ...]) -> np.ndarray:

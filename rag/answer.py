@@ -302,8 +302,10 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
         vocab = sorted(set().union(*(index.sent_vocab[i] for i in c.parts)))
         cov_sent = coverage(terms, bag, own, idf)
         everywhere = f"{both} {p['text']}"
-        found_names = [n for n in cons.names if n in everywhere or (alignment is not None and alignment.z(n, index.chunk_vocab[c.hit.pos]) >= 3.0)]
-        near_names = [n for n in found_names if n in both or (alignment is not None and alignment.z(n, vocab) >= 3.0)]
+        found_names = [n for n in cons.names if n in everywhere or (alignment is not None and (
+            alignment.stated(n, everywhere) or alignment.z(n, index.chunk_vocab[c.hit.pos]) >= 3.0))]
+        near_names = [n for n in found_names if n in both or (alignment is not None and (
+            alignment.stated(n, both) or alignment.z(n, vocab) >= 3.0))]
         attr_in = cons.attribute and cons.attribute in own.replace(" ", "")
         typed = any(type_agrees(question.wants, question.counter, sig) for sig in sigs)
         rows.append([

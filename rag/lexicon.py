@@ -11,7 +11,13 @@ the `namehint` package) are inverted: English gloss -> Korean headwords.
 
 Only nouns and the noun of a 하다/되다/시키다 verb are kept (지원하다 -> 지원): that is the form Kiwi
 gives the corpus's terms. One-syllable headwords are dropped; as substrings they would be found in
-any sentence. Nothing here knows about a particular document.
+any sentence.
+
+Names are not in a learner's dictionary, and an English text spells Korean ones in the Revised
+Romanization: *Yeongju* is 영주, *Uljin* 울진. `romanization_table` romanizes (with `koroman`, MIT,
+sound changes included: 신라 -> silla) the beginnings of the corpus's Korean terms, where a name
+stands in a compound (영주국유림관리소), and `transliterations` looks an English word up in it.
+Nothing here knows about a particular document.
 """
 
 from __future__ import annotations
@@ -23,6 +29,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from koroman import romanize
+
+NAME_SYLLABLES = (2, 3)  # Korean names (places, people) are two or three syllables long
+NAME_LETTERS = 4  # shorter romanized words (Ha, Kim) spell too many Korean syllables
+_HANGUL_WORD = re.compile(r"[가-힣]+")
+_NOT_LETTER = re.compile(r"[^a-z]")
 VERB_ENDINGS = ("하다", "되다", "시키다")  # the noun before them is the concept (지원하다 -> 지원)
 MAX_GLOSS_WORDS = 3  # longer glosses are explanations, not translations
 _PARENS = re.compile(r"\([^)]*\)")
@@ -99,3 +111,23 @@ def lexicon() -> Lexicon:
     raw = json.loads((resources.files("namehint") / "dictionary.json").read_text(encoding="utf-8"))
     entries = [(e["word"], e["meaning"]) for e in raw.values()]
     return Lexicon(invert(entries), invert(entries, verbs_only=True))
+
+
+def romanized(text: str) -> str:
+    """Revised Romanization with its sound changes, letters only. Example: "영암" -> "yeongam" """
+    return _NOT_LETTER.sub("", romanize(text).lower())
+
+
+def romanization_table(vocab: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Romanized form -> the Korean word beginnings (of NAME_SYLLABLES) that spell it."""
+    table: dict[str, set[str]] = {}
+    beginnings = {t[:n] for t in vocab if _HANGUL_WORD.fullmatch(t) for n in NAME_SYLLABLES if len(t) >= n}
+    for b in beginnings:
+        table.setdefault(romanized(b), set()).add(b)
+    return {k: tuple(sorted(v)) for k, v in table.items()}
+
+
+def transliterations(name: str, table: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The Korean spellings of a romanized name ("Yeongju", "Jae-heon") found in `table`."""
+    key_ = _NOT_LETTER.sub("", name.lower())
+    return table.get(key_, ()) if len(key_) >= NAME_LETTERS else ()

@@ -83,3 +83,17 @@ def test_a_dictionary_translation_in_the_evidence_states_the_word():
     assert al.glossed("과징금 50억원") == 1.0  # of the words the dictionary knows (penalty), all stated
     assert al.glossed("융자 보증") == 0.0
     assert Alignment(["Yeongju"], [], flat.get).glossed("영주") == 0.0  # nothing to translate
+
+
+def test_glosses_are_dictionary_translations_and_for_names_the_corpus_names_they_romanize():
+    from types import SimpleNamespace
+
+    from rag.align import glosses
+
+    index = SimpleNamespace(vocab=["영주국유림관리소", "남재헌", "예산"], derived={})
+    found = glosses(index, ["budget", "Yeongju", "Nam", "Jae-heon"], [("Nam", "Jae-heon")])
+    assert "예산" in found["budget"]
+    assert found["yeongju"] == ("영주",)
+    assert found["nam jae-heon"] == ("남재헌",)  # a two-word name, romanized as one
+    assert "nam" not in found  # a lone syllable is no name to look for
+    assert "romanized" in index.derived  # the corpus's romanizations are computed once

@@ -56,3 +56,23 @@ def test_the_shipped_dictionary_translates_policy_words():
     assert "과징금" in lex.translate("fines")
     assert "보조금" in lex.translate("subsidy")
     assert lex.translate("Yeongju") == ()  # names are left to the alignment's cosines
+
+
+def test_romanized_follows_the_revised_romanization_and_its_sound_changes():
+    from rag.lexicon import romanized
+
+    assert romanized("영암") == "yeongam"
+    assert romanized("신라") == "silla"  # ㄴㄹ is pronounced ㄹㄹ
+    assert romanized("남재헌") == "namjaeheon"
+
+
+def test_an_english_name_finds_the_korean_word_beginnings_it_romanizes():
+    from rag.lexicon import romanization_table, transliterations
+
+    table = romanization_table(["영주국유림관리소", "울진", "서울특별시", "AI펀드", "김"])
+    assert transliterations("Yeongju", table) == ("영주",)  # a name leading its compound
+    assert transliterations("Uljin", table) == ("울진",)
+    assert transliterations("SEOUL", table) == ("서울",)
+    assert transliterations("Jae-heon", table) == ()  # not in this vocabulary
+    assert transliterations("Kim", table) == ()  # too short to tell one name from many
+    assert not any(len(v) == 1 for vs in table.values() for v in vs)  # one syllable spells too much
