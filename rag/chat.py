@@ -12,9 +12,11 @@ grounding guard allows it; `answer_stream` yields the text as it is generated.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from .align import name_table
 from .answer import AnswerConfig, Scorer, compose
 from .config import Settings, get_settings
 from .embed import Embedder
@@ -70,6 +72,9 @@ class Pipeline:
             self.generator = make_generator(self.settings) or False
         if self.index is None:
             self.index = ensure(self.settings, self.embedder)
+        # the first English question naming a place or person would otherwise wait for this (pure Python:
+        # a daemon thread can stop anywhere)
+        threading.Thread(target=name_table, args=(self.index,), name="names-warm-up", daemon=True).start()
         if self.scorer is None:
             self.scorer = Scorer.load(self.settings.answerer_model)
 

@@ -97,3 +97,7 @@ def test_glosses_are_dictionary_translations_and_for_names_the_corpus_names_they
     assert found["nam jae-heon"] == ("남재헌",)  # a two-word name, romanized as one
     assert "nam" not in found  # a lone syllable is no name to look for
     assert "romanized" in index.derived  # the corpus's romanizations are computed once
+
+    from rag.align import name_table
+
+    assert name_table(index) is index.derived["romanized"]

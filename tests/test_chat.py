@@ -81,3 +81,16 @@ def test_answer_dict_keeps_machine_fields_and_adds_document_metadata(tmp_path, f
     parks = next(c for c in d["contexts"] if c["chunk_id"].startswith("parks.md#"))
     assert (parks["title"], parks["source_name"], parks["date"], parks["url"]) == ("City parks", "", "", "")
     assert all(c in d["contexts"] for c in d["citations"])
+
+
+def test_the_pipeline_romanizes_the_corpus_names_in_the_background(tiny_settings, tiny_index):
+    import threading
+
+    from rag.chat import Pipeline
+
+    tiny_index.derived.pop("romanized", None)
+    Pipeline(settings=tiny_settings, index=tiny_index)
+    for t in threading.enumerate():
+        if t.name == "names-warm-up":
+            t.join(timeout=30)
+    assert isinstance(tiny_index.derived.get("romanized"), dict)  # ready before the first English question
