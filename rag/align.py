@@ -7,7 +7,7 @@ terms are all alike (0.80-0.90), so a word counts as expressed by some evidence 
 best match there stands out from its similarity to the whole vocabulary (a z-score).
 
 A word also counts as expressed when the evidence holds one of its dictionary translations
-(lexicon.py: *fine* -> 과징금, 벌금, ...): the dictionary is sure where the cosines are not, the cosines
+(lexicon.py: *subsidy* -> 보조, 보조금, 장려금): the dictionary is sure where the cosines are not, the cosines
 cover the names and new words a learner's dictionary lacks.
 
 Used by retrieval (a fourth ranking, and BM25 over the translations), by the answerer (coverage of a
@@ -142,21 +142,29 @@ def align(index: Index, question: str) -> Alignment | None:
 
 
 def name_table(index: Index) -> dict[str, tuple[str, ...]]:
-    """The corpus's Korean names by their romanization (lexicon.romanization_table), computed once per
-    index: about 0.4 s for 9,000 terms, so `chat.Pipeline` starts it in the background."""
+    """The corpus's Korean names by their romanization (lexicon.romanization_table), kept on the index:
+    about 0.4 s for 9,000 terms (a question that comes while `prepare` is still at it computes its own)."""
     table = index.derived.get("romanized")
     if table is None:
         table = index.derived["romanized"] = romanization_table(index.vocab)
     return table
 
 
+def prepare(index: Index) -> None:
+    """Load what an English question will need (the dictionary, the corpus's romanized names) ahead
+    of it; `chat.Pipeline` runs this in the background. Pure Python: safe in a daemon thread."""
+    if len(index.vocab) >= MIN_VOCAB:
+        lexicon()
+        name_table(index)
+
+
 def _name(word: str) -> bool:
-    return word[:1].isupper() and not word.isupper()  # Yeongju, not SKT
+    return word[:1].isupper() and not word.isupper()  # Jeonju, not KTX
 
 
 def glosses(index: Index, words: list[str], pairs: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     """The Korean terms each word and pair can stand for: its dictionary translations and, for a
-    capitalised word or pair ("Nam Jae-heon"), the corpus's Korean names it romanizes."""
+    capitalised word or pair ("Hong Gil-dong"), the corpus's Korean names it romanizes."""
     lex = lexicon()
     out = {}
     for term in (*words, *(f"{a} {b}" for a, b in pairs)):

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .align import name_table
+from .align import prepare
 from .answer import AnswerConfig, Scorer, compose
 from .config import Settings, get_settings
 from .embed import Embedder
@@ -72,9 +72,8 @@ class Pipeline:
             self.generator = make_generator(self.settings) or False
         if self.index is None:
             self.index = ensure(self.settings, self.embedder)
-        # the first English question naming a place or person would otherwise wait for this (pure Python:
-        # a daemon thread can stop anywhere)
-        threading.Thread(target=name_table, args=(self.index,), name="names-warm-up", daemon=True).start()
+        # the first English question would otherwise wait for the dictionary and the romanized names
+        threading.Thread(target=prepare, args=(self.index,), name="align-warm-up", daemon=True).start()
         if self.scorer is None:
             self.scorer = Scorer.load(self.settings.answerer_model)
 

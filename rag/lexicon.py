@@ -1,22 +1,22 @@
 """Lexicon: the Korean words an English word can stand for, from a learner's dictionary.
 
 An English question over Korean text shares no words with it, and E5's cosines between short terms
-of the two languages are close together (align.py). A bilingual dictionary says it directly: *fine*
-is 과징금 or 벌금, *interest rate* is 금리. The glosses of 한국어기초사전 (the Basic Korean Dictionary
+of the two languages are close together (align.py). A bilingual dictionary says it directly: *budget*
+is 예산, *interest rate* is 금리. The glosses of 한국어기초사전 (the Basic Korean Dictionary
 of the National Institute of Korean Language, about 46,000 entries, CC BY-SA 2.0 KR, as shipped by
 the `namehint` package) are inverted: English gloss -> Korean headwords.
 
     >>> lexicon().translate("interest rates")
     ('금리', '이율', '이자율')
 
-Only nouns and the noun of a 하다/되다/시키다 verb are kept (지원하다 -> 지원): that is the form Kiwi
+Headwords not ending in 다 (nouns, mostly) and the noun of a 하다/되다/시키다 verb are kept (지원하다 -> 지원): that is the form Kiwi
 gives the corpus's terms. One-syllable headwords are dropped; as substrings they would be found in
 any sentence.
 
-Names are not in a learner's dictionary, and an English text spells Korean ones in the Revised
-Romanization: *Yeongju* is 영주, *Uljin* 울진. `romanization_table` romanizes (with `koroman`, MIT,
+Names are not in a learner's dictionary, and an English text mostly spells Korean ones in the
+Revised Romanization: *Jeonju* is 전주, *Gangneung* 강릉 (older spellings, Pusan or Lee, are missed). `romanization_table` romanizes (with `koroman`, MIT,
 sound changes included: 신라 -> silla) the beginnings of the corpus's Korean terms, where a name
-stands in a compound (영주국유림관리소), and `transliterations` looks an English word up in it.
+stands in a compound (전주시청), and `transliterations` looks an English word up in it.
 Nothing here knows about a particular document.
 """
 
@@ -32,18 +32,20 @@ from importlib import resources
 from koroman import romanize
 
 VERB_ENDINGS = ("하다", "되다", "시키다")  # the noun before them is the concept (지원하다 -> 지원)
-VERB_SUFFIXES = ("ied", "ing", "ed", "d")  # English endings only a verb takes: its translation is a verb's
+VERB_SUFFIXES = ("ied", "ing", "ed", "d")  # English endings of verb forms: stripped, the word is looked up as a verb
 MAX_GLOSS_WORDS = 3  # longer glosses are explanations, not translations
 NAME_SYLLABLES = (2, 3)  # Korean names (places, people) are two or three syllables long
 NAME_LETTERS = 4  # shorter romanized words (Ha, Kim) spell too many Korean syllables
 _PARENS = re.compile(r"\([^)]*\)")
 _HANGUL_WORD = re.compile(r"[가-힣]+")
 _NOT_LETTER = re.compile(r"[^a-z]")
+_POSSESSIVE = re.compile(r"'s?(?=\s|$)")
 
 
 def key(phrase: str) -> str:
-    """Lookup form of an English gloss or phrase: lower case, single spaces."""
-    return " ".join(phrase.lower().split())
+    """Lookup form of an English gloss or phrase: lower case, no possessive, single spaces.
+    Example: "the Bank's Loans" -> "the bank loans" """
+    return " ".join(_POSSESSIVE.sub("", phrase.lower()).split())
 
 
 def base_forms(phrase: str) -> list[tuple[str, bool]]:
@@ -109,7 +111,7 @@ def lexicon() -> Lexicon:
 
 
 def romanized(text: str) -> str:
-    """Revised Romanization with its sound changes, letters only. Example: "영암" -> "yeongam" """
+    """Revised Romanization with its sound changes, letters only. Example: "강릉" -> "gangneung" """
     return _NOT_LETTER.sub("", romanize(text).lower())
 
 
@@ -123,6 +125,6 @@ def romanization_table(vocab: Iterable[str]) -> dict[str, tuple[str, ...]]:
 
 
 def transliterations(name: str, table: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
-    """The Korean spellings of a romanized name ("Yeongju", "Jae-heon") found in `table`."""
-    letters = _NOT_LETTER.sub("", name.lower())
+    """The Korean spellings of a romanized name ("Jeonju", "Gil-dong") found in `table`."""
+    letters = _NOT_LETTER.sub("", key(name))
     return table.get(letters, ()) if len(letters) >= NAME_LETTERS else ()

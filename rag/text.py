@@ -12,8 +12,6 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 
-from .lexicon import lexicon
-
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff\ufffe]+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
 
@@ -81,13 +79,12 @@ def kiwi():
 
 
 def warm_up_in_background() -> threading.Thread:
-    """Start loading Kiwi, then the English-Korean lexicon, on another thread (overlaps with loading
-    the index and the embedder).
+    """Start loading Kiwi on another thread (overlaps with loading the index and the embedder).
 
     Not a daemon: a process that stops early (a missing corpus) waits for the load to end before
     it exits. A daemon thread still inside Kiwi's native code when the interpreter shuts down
     crashed it (exit -11 instead of the error's own code)."""
-    t = threading.Thread(target=lambda: (kiwi(), lexicon()), name="kiwi-warm-up")
+    t = threading.Thread(target=kiwi, name="kiwi-warm-up")
     t.start()
     return t
 

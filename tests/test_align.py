@@ -1,12 +1,11 @@
 """Cross-language alignment on synthetic similarity rows (no model needed)."""
 
+import numpy as np
 import pytest
 
 
 def _alignment(rows: dict[str, dict[int, float]]):
     """An Alignment over a 20-term vocabulary: cosine 0.80 everywhere but at the given terms."""
-    import numpy as np
-
     from rag.align import Alignment
 
     sims = {}
@@ -72,7 +71,7 @@ def test_weakest_word_decides_how_well_the_evidence_covers_the_question():
 def test_a_dictionary_translation_in_the_evidence_states_the_word():
     from rag.align import Alignment
 
-    flat = {t: __import__("numpy").full(20, 0.80) for t in ("penalty", "interest", "rate", "interest rate")}
+    flat = {t: np.full(20, 0.80) for t in ("penalty", "interest", "rate", "interest rate")}
     al = Alignment(["penalty", "interest", "rate"], [("interest", "rate")], flat.__getitem__,
                    {"penalty": ("과징금", "벌금"), "interest rate": ("금리",)})
     assert al.gloss_terms == ["과징금", "벌금", "금리"]
@@ -82,7 +81,7 @@ def test_a_dictionary_translation_in_the_evidence_states_the_word():
     assert al.missing_pair([], "기준금리 인하") is None  # the pair's translation is there
     assert al.glossed("과징금 50억원") == 1.0  # of the words the dictionary knows (penalty), all stated
     assert al.glossed("융자 보증") == 0.0
-    assert Alignment(["Yeongju"], [], flat.get).glossed("영주") == 0.0  # nothing to translate
+    assert Alignment(["Jeonju"], [], flat.get, {}).glossed("전주") == 0.0  # no translation known: no share to count
 
 
 def test_glosses_are_dictionary_translations_and_for_names_the_corpus_names_they_romanize():
@@ -90,14 +89,27 @@ def test_glosses_are_dictionary_translations_and_for_names_the_corpus_names_they
 
     from rag.align import glosses
 
-    index = SimpleNamespace(vocab=["영주국유림관리소", "남재헌", "예산"], derived={})
-    found = glosses(index, ["budget", "Yeongju", "Nam", "Jae-heon"], [("Nam", "Jae-heon")])
+    index = SimpleNamespace(vocab=["전주시청", "홍길동", "예산"], derived={})
+    found = glosses(index, ["budget", "Jeonju", "Hong", "Gil-dong"], [("Hong", "Gil-dong")])
     assert "예산" in found["budget"]
-    assert found["yeongju"] == ("영주",)
-    assert found["nam jae-heon"] == ("남재헌",)  # a two-word name, romanized as one
-    assert "nam" not in found  # a lone syllable is no name to look for
+    assert found["jeonju"] == ("전주",)
+    assert found["hong gil-dong"] == ("홍길동",)  # a two-word name, romanized as one
+    assert "hong" not in found  # under NAME_LETTERS: too short to tell one name from many
     assert "romanized" in index.derived  # the corpus's romanizations are computed once
 
     from rag.align import name_table
 
     assert name_table(index) is index.derived["romanized"]
+
+
+def test_prepare_romanizes_the_names_of_a_corpus_large_enough_to_align():
+    from types import SimpleNamespace
+
+    from rag.align import MIN_VOCAB, prepare
+
+    small = SimpleNamespace(vocab=["서울"] * (MIN_VOCAB - 1), derived={})
+    prepare(small)
+    assert "romanized" not in small.derived  # no alignment below MIN_VOCAB: nothing to prepare
+    large = SimpleNamespace(vocab=["서울특별시", *(f"용어{i}" for i in range(MIN_VOCAB))], derived={})
+    prepare(large)
+    assert large.derived["romanized"]["seoul"] == ("서울",)

@@ -83,14 +83,17 @@ def test_answer_dict_keeps_machine_fields_and_adds_document_metadata(tmp_path, f
     assert all(c in d["contexts"] for c in d["citations"])
 
 
-def test_the_pipeline_romanizes_the_corpus_names_in_the_background(tiny_settings, tiny_index):
+def test_the_pipeline_prepares_what_english_questions_need_in_the_background(tiny_settings, tiny_index, monkeypatch):
     import threading
 
+    from rag import align
     from rag.chat import Pipeline
 
+    prepared = threading.Event()
+    monkeypatch.setattr(align, "MIN_VOCAB", 1)  # the tiny corpus's vocabulary is below the real floor
     tiny_index.derived.pop("romanized", None)
+    real = align.name_table
+    monkeypatch.setattr(align, "name_table", lambda index: (real(index), prepared.set()))
     Pipeline(settings=tiny_settings, index=tiny_index)
-    for t in threading.enumerate():
-        if t.name == "names-warm-up":
-            t.join(timeout=30)
-    assert isinstance(tiny_index.derived.get("romanized"), dict)  # ready before the first English question
+    assert prepared.wait(timeout=30)
+    assert tiny_index.derived["romanized"]  # the corpus's names, ready before the first English question

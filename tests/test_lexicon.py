@@ -1,6 +1,15 @@
 """The English -> Korean lexicon: inverting a learner's dictionary, and looking words up."""
 
-from rag.lexicon import Lexicon, base_forms, headword_term, invert, lexicon
+from rag.lexicon import (
+    Lexicon,
+    base_forms,
+    headword_term,
+    invert,
+    lexicon,
+    romanization_table,
+    romanized,
+    transliterations,
+)
 
 
 def test_headword_term_keeps_nouns_and_the_noun_of_a_hada_verb():
@@ -33,6 +42,7 @@ def test_invert_maps_each_gloss_to_every_headword_it_glosses():
 
 
 def test_base_forms_try_the_word_before_its_stems():
+    assert base_forms("the bank's") == [("the bank", False)]  # a possessive is dropped
     assert base_forms("Fines") == [("fines", False), ("fine", False), ("fin", False)]
     assert base_forms("interest rates")[:2] == [("interest rates", False), ("interest rate", False)]
     assert base_forms("applied")[:2] == [("applied", False), ("apply", True)]  # a verb's ending: a verb's sense
@@ -55,24 +65,20 @@ def test_the_shipped_dictionary_translates_policy_words():
     assert "금리" in lex.translate("interest rates")
     assert "과징금" in lex.translate("fines")
     assert "보조금" in lex.translate("subsidy")
-    assert lex.translate("Yeongju") == ()  # names are left to the alignment's cosines
+    assert lex.translate("Chuncheon") == ()  # most names are not in a learner's dictionary (romanization finds them)
 
 
 def test_romanized_follows_the_revised_romanization_and_its_sound_changes():
-    from rag.lexicon import romanized
-
-    assert romanized("영암") == "yeongam"
+    assert romanized("강릉") == "gangneung"  # ㅇㄹ is pronounced ㅇㄴ
     assert romanized("신라") == "silla"  # ㄴㄹ is pronounced ㄹㄹ
-    assert romanized("남재헌") == "namjaeheon"
+    assert romanized("홍길동") == "honggildong"
 
 
 def test_an_english_name_finds_the_korean_word_beginnings_it_romanizes():
-    from rag.lexicon import romanization_table, transliterations
-
-    table = romanization_table(["영주국유림관리소", "울진", "서울특별시", "AI펀드", "김"])
-    assert transliterations("Yeongju", table) == ("영주",)  # a name leading its compound
-    assert transliterations("Uljin", table) == ("울진",)
+    table = romanization_table(["전주시청", "강릉", "서울특별시", "AI펀드", "김"])
+    assert transliterations("Jeonju", table) == ("전주",)  # a name leading its compound
+    assert transliterations("Gangneung's", table) == ("강릉",)  # a possessive is no part of the name
     assert transliterations("SEOUL", table) == ("서울",)
-    assert transliterations("Jae-heon", table) == ()  # not in this vocabulary
+    assert transliterations("Gil-dong", table) == ()  # not in this vocabulary
     assert transliterations("Kim", table) == ()  # too short to tell one name from many
     assert not any(len(v) == 1 for vs in table.values() for v in vs)  # one syllable spells too much
