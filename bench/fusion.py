@@ -26,7 +26,7 @@ from rag.chat import Pipeline, is_follow_up  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.eval import match_key, read_questions  # noqa: E402
 from rag.question import analyze  # noqa: E402
-from rag.retrieve import CROSS_LANGUAGE, SAME_LANGUAGE, Fusion, gloss_scores, hub_similarities, rrf, scores  # noqa: E402
+from rag.retrieve import CROSS_LANGUAGE, SAME_LANGUAGE, Fusion, bm25_scores, hub_similarities, rrf, scores  # noqa: E402
 from rag.text import normalize  # noqa: E402
 
 CORPORA = ROOT / "bench" / ".corpora"
@@ -52,7 +52,7 @@ def collect(pairs: list[tuple[Path, str]]) -> list[tuple]:
             dense, _, bm25 = scores(index, question)
             aligned, glossed = None, np.zeros(len(index.chunks))
             if question.alignment is not None:
-                glossed = gloss_scores(index, question.alignment.gloss_terms)
+                glossed = bm25_scores(index, question.alignment.gloss_terms)
                 aligned = np.array([question.alignment.coverage(index.chunk_vocab[i], normalize(f"{c.section} {c.text}").lower())
                                     for i, c in enumerate(index.chunks)])
             name = f"{questions.stem}{' (en over ko)' if aligned is not None else ''}"

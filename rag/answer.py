@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .align import Alignment
 from .index import Index
 from .question import Question
 from .retrieve import Hit, sentence_similarities
@@ -302,10 +303,8 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
         vocab = sorted(set().union(*(index.sent_vocab[i] for i in c.parts)))
         cov_sent = coverage(terms, bag, own, idf)
         everywhere = f"{both} {p['text']}"
-        found_names = [n for n in cons.names if n in everywhere or (alignment is not None and (
-            alignment.stated(n, everywhere) or alignment.z(n, index.chunk_vocab[c.hit.pos]) >= 3.0))]
-        near_names = [n for n in found_names if n in both or (alignment is not None and (
-            alignment.stated(n, both) or alignment.z(n, vocab) >= 3.0))]
+        found_names = [n for n in cons.names if _name_found(alignment, n, everywhere, index.chunk_vocab[c.hit.pos])]
+        near_names = [n for n in found_names if _name_found(alignment, n, both, vocab)]
         attr_in = cons.attribute and cons.attribute in own.replace(" ", "")
         typed = any(type_agrees(question.wants, question.counter, sig) for sig in sigs)
         rows.append([
@@ -360,6 +359,14 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             float(bool(question.context_terms)),
         ])
     return with_gaps(np.asarray(rows, dtype=np.float64))
+
+
+def _name_found(alignment: Alignment | None, name: str, evidence: str, vocab_ids: list[int]) -> bool:
+    """A question's name is in the evidence: verbatim or, for an English question, through a
+    translation, a romanized Korean name or an embedding match that stands out."""
+    if alignment is None:
+        return name in evidence
+    return alignment.stated(name, evidence) or alignment.z(name, vocab_ids) >= 3.0
 
 
 def _share(compounds: list[str], squeezed: str) -> float:

@@ -131,16 +131,13 @@ def scores(index: Index, query: "Question", hubness: float = 0.0) -> tuple[np.nd
         sent_sim = sent_sim - hubness * hub_sentence
     best_sent = np.full(n, -1.0)
     np.maximum.at(best_sent, index.sent_chunk, sent_sim)
-    bm25 = np.zeros(n)
-    if query.terms:
-        bm25 = np.asarray(index.bm25.get_scores(query.terms), dtype=np.float64)
-    if query.context_terms:
-        bm25 = bm25 + 0.5 * np.asarray(index.bm25.get_scores(query.context_terms), dtype=np.float64)
+    bm25 = bm25_scores(index, query.terms) + 0.5 * bm25_scores(index, query.context_terms)
     return dense, best_sent, bm25
 
 
-def gloss_scores(index: Index, terms: list[str]) -> np.ndarray:
-    """BM25 of every passage for the Korean translations of an English question's words (lexicon.py)."""
+def bm25_scores(index: Index, terms: list[str]) -> np.ndarray:
+    """BM25 of every passage for `terms` (zeros for none): the question's morphemes, its earlier turns',
+    or the Korean translations of an English question's words (lexicon.py)."""
     return np.asarray(index.bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(len(index.chunks))
 
 
@@ -161,7 +158,7 @@ def search(index: Index, query: "Question", k: int = 5, mode: str = "hybrid", rr
     for s, weight in lists:
         fused += rrf(s, weight, rrf_k, bm25 > 0 if s is bm25 else None)  # no lexical match, no vote
     if query.alignment is not None and query.alignment.glosses and w.gloss and mode != "dense":
-        glossed = gloss_scores(index, query.alignment.gloss_terms)
+        glossed = bm25_scores(index, query.alignment.gloss_terms)
         fused += rrf(glossed, w.gloss, rrf_k, glossed > 0)
     if query.alignment is not None and mode != "bm25":
         # across languages BM25 barely votes; the words' alignment to each passage's nouns does
