@@ -5,7 +5,8 @@
 #   python bench/corpora.py && bash bench/pools.sh [OUT_DIR]
 #
 # dev pool: press_dev and press_dev_more (+ press_dev_en, English), korquad_train (+ its English and unanswerable sets): trained and tuned on.
-# validation pool (frozen, never tuned on): press_val, korquad_val (+ English and unanswerable).
+# validation pool (frozen, never tuned on): press_val, korquad_val (+ English and unanswerable), and
+# briefing_val (48 new questions on the bundled briefing).
 # regression: the bundled briefing's shared dev set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +34,4 @@ run press_val $S/press_val.jsonl $C/press_val
 run korquad_val_ko $C/korquad_val.jsonl $C/korquad_val
 run korquad_val_en $S/korquad_val_en.jsonl $C/korquad_val
 run korquad_val_unans $S/korquad_val_unans.jsonl $C/korquad_val
+run briefing_val $S/briefing_val.jsonl corpus
