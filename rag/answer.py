@@ -29,7 +29,7 @@ import numpy as np
 from .align import Alignment
 from .index import Index
 from .question import Question
-from .retrieve import Hit, sentence_similarities
+from .retrieve import Hit, sentence_similarities, titled_similarities
 from .text import CURRENCY, PERCENT_UNITS, TIME_UNITS, is_ordinal, kiwi, lang_of, normalize, signals
 
 DEFAULT_MODEL = Path(__file__).with_name("answerer.json")
@@ -218,13 +218,13 @@ FEATURES = (
     "passage_rank", "sentence_rank", "log_length", "footnote", "has_number", "number_needed_missing",
     "cross_language", "foreign_sentence", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
     "gloss_sentence", "gloss_passage",
-    "follow_up",
+    "follow_up", "sim_titled",
 )
 # Answer types stated with a figure: a sentence without one cannot give them (on the development pool
 # the evidence of such a question holds a number 247 times in 250).
 NUMERIC_TYPES = ("amount", "count", "percent", "time")
 # Listwise signals: how a sentence compares with the best other candidate of the same question.
-GAP_FEATURES = ("own_sim", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence", "span_support",
+GAP_FEATURES = ("own_sim", "sim_titled", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence", "span_support",
                 "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest",
                 "name_missing_sentence", "gloss_sentence")
 FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
@@ -260,6 +260,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     # a candidate with footnotes is as similar as its most similar part
     sims = np.array([float(sentence_similarities(index, question, list(c.parts)).max()) for c in cands])
     own_sims = np.array([float(sentence_similarities(index, question, list(c.parts), question.own_vec).max()) for c in cands])
+    titled_sims = np.array([float(titled_similarities(index, question, list(c.parts)).max()) for c in cands])
     passage_sims = np.array([c.hit.dense for c in cands])
     bm25_max = max((c.hit.bm25 for c in cands), default=0.0)
     sent_order = np.argsort(np.argsort(-sims, kind="stable"), kind="stable")
@@ -357,6 +358,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             alignment.glossed(both) if alignment else 0.0,
             p["gloss"],
             float(bool(question.context_terms)),
+            titled_sims[i],
         ])
     return with_gaps(np.asarray(rows, dtype=np.float64))
 

@@ -42,7 +42,7 @@ from .text import Signals
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v17"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v18"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass
@@ -60,6 +60,7 @@ class Index:
     chunk_vocab: list[list[int]]  # vocabulary ids of each passage
     sent_vocab: list[list[int]]  # vocabulary ids of each sentence
     sent_signals: list[Signals]  # what kind of answer each sentence can give (Kiwi tags)
+    sent_title_vecs: np.ndarray  # each sentence embedded after its document's title (titled_sentence)
     sentences: list[Sentence] = field(init=False)
     sent_chunk: np.ndarray = field(init=False)  # passage position of each sentence
     chunk_vecs: np.ndarray = field(init=False)  # passage vectors, read once from the FAISS store
@@ -134,14 +135,16 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     sent_texts = [s.text for c in chunks for s in c.sentences]
     # a footnote is embedded with the sentence it annotates: alone it has figures but no subject
     sent_embed_texts = [f"{s.context} {s.text}" if s.is_footnote and s.context else s.text for c in chunks for s in c.sentences]
+    sent_title_texts = [titled_sentence(c.title, t) for c, t in zip((c for c in chunks for _ in c.sentences), sent_embed_texts)]
     chunk_phrases = noun_phrases_batch(chunk_texts)
     sent_phrases = noun_phrases_batch(sent_texts)
     vocab = sorted({p for ps in chunk_phrases + sent_phrases for p in ps})
     vocab_id = {p: i for i, p in enumerate(vocab)}
-    todo = cache.count_missing(chunk_texts + sent_embed_texts) + cache.count_missing(vocab, query=True)
+    todo = cache.count_missing(chunk_texts + sent_embed_texts + sent_title_texts) + cache.count_missing(vocab, query=True)
     with tqdm(total=todo, desc="embedding passages", unit="text", disable=not progress or todo == 0) as bar:
         chunk_vecs = cache.embed_batch(chunk_texts, progress=bar)
         sent_vecs = cache.embed_batch(sent_embed_texts, progress=bar)
+        sent_title_vecs = cache.embed_batch(sent_title_texts, progress=bar)
         vocab_vecs = cache.embed_batch(vocab, query=True, progress=bar) if vocab else np.zeros((0, chunk_vecs.shape[1]))
 
     chunk_terms = morphemes_batch(chunk_texts)
@@ -166,6 +169,7 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
         store.save_local(str(tmp / "faiss"))
         bm25.save(str(tmp / "bm25"))
         np.save(tmp / "sentences.npy", sent_vecs.astype(np.float32))
+        np.save(tmp / "sentences_titled.npy", sent_title_vecs.astype(np.float32))
         np.save(tmp / "vocab.npy", vocab_vecs.astype(np.float32))
         table = {
             "chunks": [asdict(c) for c in chunks],
@@ -187,7 +191,14 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
         raise
     log.info("indexed %d passages, %d sentences from %d files", len(chunks), len(sent_texts), len(docs))
     return Index(chunks, store.index, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest,
-                 vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"], sent_signals)
+                 vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"], sent_signals, sent_title_vecs)
+
+
+def titled_sentence(title: str, text: str) -> str:
+    """A sentence as its second vector embeds it: after its document's title, which names the subject
+    a sentence often leaves out (Korean drops it: "…후보로 선출되었다"). Example:
+    titled_sentence("홍길동", "1952년 부통령 후보로 선출되었다.") -> "홍길동: 1952년 부통령 후보로 선출되었다." """
+    return f"{title}: {text}" if title and title not in text else text
 
 
 BUILD_PREFIX = "build-"
@@ -276,14 +287,15 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
         bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
         sent_vecs = np.load(index_dir / "sentences.npy", allow_pickle=False)
         vocab_vecs = np.load(index_dir / "vocab.npy", allow_pickle=False)
+        sent_title_vecs = np.load(index_dir / "sentences_titled.npy", allow_pickle=False)
         idx = Index(chunks, vectors, bm25, sent_vecs, table["sent_terms"], table["chunk_terms"], embedder, manifest,
                     table["vocab"], vocab_vecs, table["chunk_vocab"], table["sent_vocab"],
-                    [Signals.from_dict(d) for d in table["sent_signals"]])
+                    [Signals.from_dict(d) for d in table["sent_signals"]], sent_title_vecs)
     except Exception as exc:
         raise IndexUnavailable(f"index in {index_dir} is damaged: {exc}") from exc
     if not (
         vectors.ntotal == len(chunks) == len(idx.chunk_terms) == len(idx.chunk_vocab)
-        and len(sent_vecs) == len(idx.sentences) == len(idx.sent_terms) == len(idx.sent_vocab) == len(idx.sent_signals)
+        and len(sent_vecs) == len(sent_title_vecs) == len(idx.sentences) == len(idx.sent_terms) == len(idx.sent_vocab) == len(idx.sent_signals)
         and len(vocab_vecs) == len(idx.vocab)
     ):
         raise IndexUnavailable(f"index in {index_dir} is inconsistent (counts differ)")

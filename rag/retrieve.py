@@ -90,8 +90,8 @@ def rrf(scores: np.ndarray, weight: float, rrf_k: int, votes: np.ndarray | None 
     return contrib if votes is None else np.where(votes, contrib, 0.0)
 
 
-def hub_similarities(index: Index) -> tuple[np.ndarray, np.ndarray]:
-    """Each passage's and sentence's similarity to the mean of the (English) HUB_PROBES (cached on
+def hub_similarities(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each passage's, sentence's and titled sentence's similarity to the mean of the (English) HUB_PROBES (cached on
     the index). Every passage is corrected, whatever its language, so that all similarities to an
     English question are on one scale: a Latin-script fragment of a Korean release (a file name, an
     attachment's size) resembles any English question as much as an English passage does."""
@@ -102,6 +102,7 @@ def hub_similarities(index: Index) -> tuple[np.ndarray, np.ndarray]:
         got = index.derived["hubs"] = (
             index.chunk_vecs @ probe,
             index.sent_vecs @ probe if len(index.sent_vecs) else np.zeros(0),
+            index.sent_title_vecs @ probe if len(index.sent_title_vecs) else np.zeros(0),
         )
     return got
 
@@ -119,6 +120,14 @@ def sentence_similarities(index: Index, query: "Question", sids: list[int], vec:
     return sims - hubness * hub_similarities(index)[1][sids] if hubness else sims
 
 
+def titled_similarities(index: Index, query: "Question", sids: list[int]) -> np.ndarray:
+    """Similarity of the sentences `sids`, embedded after their document's title, to the question's
+    vector, hubness-corrected like `sentence_similarities`."""
+    sims = index.sent_title_vecs[sids] @ query.vec
+    hubness = fusion_for(query).hubness
+    return sims - hubness * hub_similarities(index)[2][sids] if hubness else sims
+
+
 def scores(index: Index, query: "Question", hubness: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dense passage, best-sentence and BM25 scores of every passage (dense ones less `hubness` times
     their similarity to the content-free probes)."""
@@ -126,7 +135,7 @@ def scores(index: Index, query: "Question", hubness: float = 0.0) -> tuple[np.nd
     dense = index.chunk_vecs @ query.vec
     sent_sim = index.sent_vecs @ query.vec if len(index.sent_vecs) else np.zeros(0)
     if hubness:
-        hub_passage, hub_sentence = hub_similarities(index)
+        hub_passage, hub_sentence, _ = hub_similarities(index)
         dense = dense - hubness * hub_passage
         sent_sim = sent_sim - hubness * hub_sentence
     best_sent = np.full(n, -1.0)

@@ -5,11 +5,12 @@ import shutil
 import signal
 import time
 
+import numpy as np
 import pytest
 
 from rag.config import Settings
 from rag.errors import IndexUnavailable
-from rag.index import BUILD_PREFIX, FORMAT, LEGACY, LIVE, LOCK, build, ensure, live_dir, load_index
+from rag.index import BUILD_PREFIX, FORMAT, LEGACY, LIVE, LOCK, build, ensure, live_dir, load_index, titled_sentence
 
 from .conftest import FakeEmbedder
 
@@ -22,11 +23,27 @@ def test_build_then_load_round_trip(tiny_settings, fake_embedder):
     built = ensure(tiny_settings, fake_embedder, progress=False)
     loaded = load_index(tiny_settings.index_dir, fake_embedder)
     assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in built.chunks]
-    assert loaded.sent_vecs.shape == built.sent_vecs.shape
+    assert loaded.sent_vecs.shape == built.sent_vecs.shape == loaded.sent_title_vecs.shape
+    assert (loaded.sent_title_vecs == built.sent_title_vecs).all()
     assert (loaded.chunk_vecs == built.chunk_vecs).all()
     manifest = json.loads((live_dir(tiny_settings.index_dir) / "manifest.json").read_text())
     assert manifest["format"] == FORMAT and manifest["model"] == "fake-trigram"
     assert set(manifest["files"]) == {"fund.txt", "parks.md"}
+
+
+def test_each_sentence_has_a_second_vector_embedded_after_its_documents_title(tiny_settings, fake_embedder):
+    idx = ensure(tiny_settings, fake_embedder, progress=False)
+    for sid, sent in enumerate(idx.sentences):
+        title = idx.chunks[idx.sent_chunk[sid]].title
+        text = f"{sent.context} {sent.text}" if sent.is_footnote else sent.text  # a footnote with what it annotates
+        expected = fake_embedder.embed_documents([titled_sentence(title, text)])[0]
+        assert title and np.allclose(idx.sent_title_vecs[sid], expected, atol=1e-6)
+
+
+def test_titled_sentence_prefixes_the_title_unless_the_sentence_states_it():
+    assert titled_sentence("홍길동", "부통령 후보로 선출되었다.") == "홍길동: 부통령 후보로 선출되었다."
+    assert titled_sentence("홍길동", "홍길동은 1952년 선출되었다.") == "홍길동은 1952년 선출되었다."
+    assert titled_sentence("", "선출되었다.") == "선출되었다."
 
 
 def test_the_index_dir_holds_the_lock_the_live_build_and_nothing_beside_it(tiny_settings, fake_embedder, tmp_path):
@@ -54,8 +71,9 @@ def test_changed_corpus_triggers_rebuild_and_reuses_cached_vectors(tiny_settings
     (tiny_settings.corpus_dir / "new.txt").write_text("새로운 공지이다. 접수는 5월에 시작한다.", encoding="utf-8")
     idx = ensure(tiny_settings, fake_embedder, progress=False)
     assert any("접수는 5월" in c.text for c in idx.chunks)
-    # only the new passage, its 2 sentences and its 3 new nouns (공지, 접수, 시작) were embedded
-    assert fake_embedder.calls - calls == 6
+    # only the new passage, its 2 sentences (alone and after the document's title) and its 3 new nouns
+    # (공지, 접수, 시작) were embedded
+    assert fake_embedder.calls - calls == 8
     assert len(_builds(tiny_settings.index_dir)) == 1  # the old build is gone
 
 

@@ -99,13 +99,14 @@ def test_a_turn_without_content_leans_fully_on_history(tiny_index):
 
 
 def test_hubness_correction_lowers_passages_by_their_likeness_to_any_english_question(tiny_index):
-    from rag.retrieve import HUB_PROBES, hub_similarities, scores, sentence_similarities
+    from rag.retrieve import HUB_PROBES, hub_similarities, scores, sentence_similarities, titled_similarities
 
-    hub_passage, hub_sentence = hub_similarities(tiny_index)
+    hub_passage, hub_sentence, hub_titled = hub_similarities(tiny_index)
     probe = tiny_index.embedder.embed_batch(list(HUB_PROBES), query=True).mean(axis=0)
     probe /= np.linalg.norm(probe)
     # every passage and sentence, whatever its language: one scale for all of them
     assert np.allclose(hub_passage, tiny_index.chunk_vecs @ probe) and np.allclose(hub_sentence, tiny_index.sent_vecs @ probe)
+    assert np.allclose(hub_titled, tiny_index.sent_title_vecs @ probe)
     q = analyze(tiny_index, "AI혁신펀드 규모는?")
     raw, raw_sent, bm25 = scores(tiny_index, q)
     corrected, _, bm25_again = scores(tiny_index, q, hubness=0.5)
@@ -113,3 +114,4 @@ def test_hubness_correction_lowers_passages_by_their_likeness_to_any_english_que
     # the answerer compares sentences as retrieval ranked them: raw for a Korean question
     sids = list(range(len(tiny_index.sentences)))
     assert np.allclose(sentence_similarities(tiny_index, q, sids), tiny_index.sent_vecs @ q.vec)
+    assert np.allclose(titled_similarities(tiny_index, q, sids), tiny_index.sent_title_vecs @ q.vec)
