@@ -33,7 +33,7 @@ CORPORA = ROOT / "bench" / ".corpora"
 
 
 def collect(pairs: list[tuple[Path, str]]) -> list[tuple]:
-    """(set name, dense, sentence sims, sentence->passage, hub sims (passage, sentence), bm25,
+    """(set name, dense, sentence sims, sentence->passage, hub sims (passage, sentence, titled sentence), bm25,
     alignment or None, BM25 of the dictionary translations, gold mask) of every answerable question."""
     data = []
     for questions, corpus in pairs:
@@ -62,7 +62,7 @@ def collect(pairs: list[tuple[Path, str]]) -> list[tuple]:
 
 def hits(data: list[tuple], same: Fusion, cross: Fusion, rrf_k: int = 60) -> dict[str, tuple[float, float, float, int]]:
     out: dict[str, list[list[bool]]] = {}
-    for name, dense, sent_sims, sent_chunk, (hub_p, hub_s), bm25, aligned, glossed, gold in data:
+    for name, dense, sent_sims, sent_chunk, (hub_p, hub_s, _), bm25, aligned, glossed, gold in data:
         w = cross if aligned is not None else same
         d = dense - w.hubness * hub_p
         sentence = np.full(len(dense), -9.0)

@@ -7,6 +7,8 @@
 - `bm25/`           bm25s index over Kiwi morphemes of each passage (heading included);
 - `chunks.json`     the passage/sentence table (text, offsets, heading, footnote anchors, morphemes);
 - `sentences.npy`   one vector per sentence, for picking the answer inside a passage;
+- `sentences_titled.npy` one more per sentence, embedded after its document's title (the answerer's);
+- `vocab.npy`       query-side vectors of the corpus's Korean nouns (cross-language alignment);
 - `embed_cache.npz` passage vectors by content hash, reused by the next rebuild;
 - `manifest.json`   format version, model, chunking settings and the corpus files' sha256.
 
@@ -196,8 +198,8 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
 
 def titled_sentence(title: str, text: str) -> str:
     """A sentence as its second vector embeds it: after its document's title, which names the subject
-    a sentence often leaves out (Korean drops it: "…후보로 선출되었다"). Example:
-    titled_sentence("홍길동", "1952년 부통령 후보로 선출되었다.") -> "홍길동: 1952년 부통령 후보로 선출되었다." """
+    a sentence often leaves out (Korean drops it: "신청은 …까지 받는다"). Example:
+    titled_sentence("청년 월세 지원사업 공고", "신청은 5월 31일까지 받는다.") -> "청년 월세 지원사업 공고: 신청은 5월 31일까지 받는다." """
     return f"{title}: {text}" if title and title not in text else text
 
 
@@ -205,7 +207,8 @@ BUILD_PREFIX = "build-"
 LIVE = "current"  # symlink to the live build, relative so that the index directory can move
 LOCK = ".lock"
 # the files of an index written before `current` existed (removed once a new build is live)
-LEGACY = ("manifest.json", "chunks.json", "faiss", "bm25", "sentences.npy", "vocab.npy", "embed_cache.npz")
+LEGACY = ("manifest.json", "chunks.json", "faiss", "bm25", "sentences.npy", "sentences_titled.npy", "vocab.npy",
+          "embed_cache.npz")
 
 
 def live_dir(index_dir: Path) -> Path:

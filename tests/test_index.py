@@ -35,14 +35,14 @@ def test_each_sentence_has_a_second_vector_embedded_after_its_documents_title(ti
     idx = ensure(tiny_settings, fake_embedder, progress=False)
     for sid, sent in enumerate(idx.sentences):
         title = idx.chunks[idx.sent_chunk[sid]].title
-        text = f"{sent.context} {sent.text}" if sent.is_footnote else sent.text  # a footnote with what it annotates
+        text = f"{sent.context} {sent.text}" if sent.is_footnote and sent.context else sent.text  # a footnote with what it annotates
         expected = fake_embedder.embed_documents([titled_sentence(title, text)])[0]
         assert title and np.allclose(idx.sent_title_vecs[sid], expected, atol=1e-6)
 
 
 def test_titled_sentence_prefixes_the_title_unless_the_sentence_states_it():
-    assert titled_sentence("홍길동", "부통령 후보로 선출되었다.") == "홍길동: 부통령 후보로 선출되었다."
-    assert titled_sentence("홍길동", "홍길동은 1952년 선출되었다.") == "홍길동은 1952년 선출되었다."
+    assert titled_sentence("청년 월세 지원사업", "신청은 5월 31일까지 받는다.") == "청년 월세 지원사업: 신청은 5월 31일까지 받는다."
+    assert titled_sentence("월세 지원", "월세 지원은 월 20만원이다.") == "월세 지원은 월 20만원이다."
     assert titled_sentence("", "선출되었다.") == "선출되었다."
 
 
@@ -117,6 +117,8 @@ DAMAGE = {
     "missing faiss dir": lambda d: shutil.rmtree(d / "faiss"),
     "missing bm25 dir": lambda d: shutil.rmtree(d / "bm25"),
     "missing vocabulary vectors": lambda d: (d / "vocab.npy").unlink(),
+    "missing titled sentence vectors": lambda d: (d / "sentences_titled.npy").unlink(),
+    "titled sentence vectors of another length": lambda d: np.save(d / "sentences_titled.npy", np.zeros((1, 256), np.float32)),
     "live build deleted": lambda d: shutil.rmtree(d.resolve()),
 }
 
@@ -264,6 +266,7 @@ def test_an_index_of_the_older_layout_loads_and_is_replaced_on_rebuild(tiny_sett
     ensure(tiny_settings, fake_embedder, progress=False)
     assert fake_embedder.calls - calls < 10  # the older index's vectors were reused
     assert (d / LIVE).is_symlink() and not any((d / name).exists() for name in LEGACY)
+    assert sorted(p.name for p in d.iterdir()) == sorted([LOCK, LIVE, *_builds(d)])  # nothing left behind
 
 
 def test_index_is_a_langchain_faiss_store(tiny_settings, fake_embedder):

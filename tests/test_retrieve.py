@@ -115,3 +115,12 @@ def test_hubness_correction_lowers_passages_by_their_likeness_to_any_english_que
     sids = list(range(len(tiny_index.sentences)))
     assert np.allclose(sentence_similarities(tiny_index, q, sids), tiny_index.sent_vecs @ q.vec)
     assert np.allclose(titled_similarities(tiny_index, q, sids), tiny_index.sent_title_vecs @ q.vec)
+    # an English question over Korean text: the titled similarities are corrected by their own likeness
+    from dataclasses import replace
+
+    from rag.retrieve import CROSS_LANGUAGE
+
+    en = replace(analyze(tiny_index, "How large is the fund?"), lang="en", alignment=object())
+    assert CROSS_LANGUAGE.hubness > 0
+    assert np.allclose(titled_similarities(tiny_index, en, sids),
+                       tiny_index.sent_title_vecs @ en.vec - CROSS_LANGUAGE.hubness * hub_titled)
