@@ -33,8 +33,8 @@ CORPORA = ROOT / "bench" / ".corpora"
 
 
 def collect(pairs: list[tuple[Path, str]]) -> list[tuple]:
-    """(set name, dense, sentence sims, sentence->passage, hub sims (passage, sentence, titled sentence), bm25,
-    alignment or None, BM25 of the dictionary translations, gold mask) of every answerable question."""
+    """(set name, dense, sentence sims, sentence->passage, hub sims (passage, sentence, titled
+    sentence), bm25, alignment or None, BM25 of the dictionary translations, gold mask) of every answerable question."""
     data = []
     for questions, corpus in pairs:
         pipe = Pipeline(settings=Settings(corpus_dir=CORPORA / corpus, index_dir=CORPORA / f"index_{corpus}"), scorer=False)

@@ -137,7 +137,8 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     sent_texts = [s.text for c in chunks for s in c.sentences]
     # a footnote is embedded with the sentence it annotates: alone it has figures but no subject
     sent_embed_texts = [f"{s.context} {s.text}" if s.is_footnote and s.context else s.text for c in chunks for s in c.sentences]
-    sent_title_texts = [titled_sentence(c.title, t) for c, t in zip((c for c in chunks for _ in c.sentences), sent_embed_texts)]
+    sent_titles = [c.title for c in chunks for _ in c.sentences]
+    sent_title_texts = [titled_sentence(title, t) for title, t in zip(sent_titles, sent_embed_texts)]
     chunk_phrases = noun_phrases_batch(chunk_texts)
     sent_phrases = noun_phrases_batch(sent_texts)
     vocab = sorted({p for ps in chunk_phrases + sent_phrases for p in ps})
@@ -298,7 +299,8 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
         raise IndexUnavailable(f"index in {index_dir} is damaged: {exc}") from exc
     if not (
         vectors.ntotal == len(chunks) == len(idx.chunk_terms) == len(idx.chunk_vocab)
-        and len(sent_vecs) == len(sent_title_vecs) == len(idx.sentences) == len(idx.sent_terms) == len(idx.sent_vocab) == len(idx.sent_signals)
+        and len(sent_vecs) == len(sent_title_vecs) == len(idx.sentences) == len(idx.sent_terms)
+        == len(idx.sent_vocab) == len(idx.sent_signals)
         and len(vocab_vecs) == len(idx.vocab)
     ):
         raise IndexUnavailable(f"index in {index_dir} is inconsistent (counts differ)")

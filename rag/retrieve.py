@@ -91,8 +91,8 @@ def rrf(scores: np.ndarray, weight: float, rrf_k: int, votes: np.ndarray | None 
 
 
 def hub_similarities(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each passage's, sentence's and titled sentence's similarity to the mean of the (English) HUB_PROBES (cached on
-    the index). Every passage is corrected, whatever its language, so that all similarities to an
+    """Each passage's, sentence's and titled sentence's similarity to the mean of the (English)
+    HUB_PROBES (cached on the index). Every passage is corrected, whatever its language, so that all similarities to an
     English question are on one scale: a Latin-script fragment of a Korean release (a file name, an
     attachment's size) resembles any English question as much as an English passage does."""
     got = index.derived.get("hubs")
@@ -112,20 +112,20 @@ def fusion_for(query: "Question") -> Fusion:
     return CROSS_LANGUAGE if query.lang == "en" and query.alignment is not None else SAME_LANGUAGE
 
 
-def sentence_similarities(index: Index, query: "Question", sids: list[int], vec: np.ndarray | None = None) -> np.ndarray:
-    """Similarity of the sentences `sids` to the question's vector (or `vec`), hubness-corrected as
-    retrieval corrects it, so that the answerer compares sentences as retrieval ranked them."""
-    sims = index.sent_vecs[sids] @ (query.vec if vec is None else vec)
+def sentence_similarities(index: Index, query: "Question", sids: list[int], vec: np.ndarray | None = None,
+                          *, titled: bool = False) -> np.ndarray:
+    """Similarity of the sentences `sids` (their vectors after the document's title when `titled`) to
+    the question's vector (or `vec`), hubness-corrected as retrieval corrects it, so that the answerer
+    compares sentences as retrieval ranked them."""
+    vecs = index.sent_title_vecs if titled else index.sent_vecs
+    sims = vecs[sids] @ (query.vec if vec is None else vec)
     hubness = fusion_for(query).hubness
-    return sims - hubness * hub_similarities(index)[1][sids] if hubness else sims
+    return sims - hubness * hub_similarities(index)[2 if titled else 1][sids] if hubness else sims
 
 
 def titled_similarities(index: Index, query: "Question", sids: list[int]) -> np.ndarray:
-    """Similarity of the sentences `sids`, embedded after their document's title, to the question's
-    vector, hubness-corrected like `sentence_similarities`."""
-    sims = index.sent_title_vecs[sids] @ query.vec
-    hubness = fusion_for(query).hubness
-    return sims - hubness * hub_similarities(index)[2][sids] if hubness else sims
+    """`sentence_similarities` of the sentences embedded after their document's title."""
+    return sentence_similarities(index, query, sids, titled=True)
 
 
 def scores(index: Index, query: "Question", hubness: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
