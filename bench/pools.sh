@@ -4,7 +4,7 @@
 #
 #   python bench/corpora.py && bash bench/pools.sh [OUT_DIR]
 #
-# dev pool: press_dev and press_dev_more (+ press_dev_en, English), korquad_train (+ its English and unanswerable sets): trained and tuned on.
+# dev pool: press_dev, press_dev_more and press_dev_nm (+ press_dev_en and press_dev_nm_en, English, not trained on), korquad_train (+ its English and unanswerable sets): trained and tuned on.
 # validation pool (frozen, never tuned on): press_val, korquad_val (+ English and unanswerable), and
 # briefing_val (48 new questions on the bundled briefing).
 # regression: the bundled briefing's shared dev set.
@@ -26,6 +26,8 @@ echo "== development pool"
 run press_dev $S/press_dev.jsonl $C/press_dev
 run press_dev_more $S/press_dev_more.jsonl $C/press_dev
 run press_dev_en $S/press_dev_en.jsonl $C/press_dev
+run press_dev_nm $S/press_dev_nm.jsonl $C/press_dev
+run press_dev_nm_en $S/press_dev_nm_en.jsonl $C/press_dev
 run korquad_train_ko $C/korquad_train.jsonl $C/korquad_train
 run korquad_train_en $S/korquad_train_en.jsonl $C/korquad_train
 run korquad_train_unans $S/korquad_train_unans.jsonl $C/korquad_train
