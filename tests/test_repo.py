@@ -1,8 +1,11 @@
-"""The README's set-up commands are the ones CI runs."""
+"""Repository invariants: the README's set-up commands are the ones CI runs; the evaluation's document
+split holds for every question set and for what the answerer is trained on."""
 
+import json
 import re
 
 from rag.config import PROJECT_ROOT
+from rag.train import DEFAULT_POOLS
 
 
 def _commands() -> list[str]:
@@ -22,3 +25,24 @@ def test_ci_runs_the_readmes_test_command():
     ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test in ci.splitlines()
     assert "-eq 5" in ci  # pytest's "no tests ran" fails CI
+
+
+def test_press_question_sets_stay_on_their_side_of_the_document_split():
+    """Development questions are about development releases only, validation questions about
+    validation releases only (bench/sets/press_pools.json), and no release is on both sides."""
+    sets = PROJECT_ROOT / "bench" / "sets"
+    pools = json.loads((sets / "press_pools.json").read_text(encoding="utf-8"))
+    assert pools["dev"] and pools["val"] and not set(pools["dev"]) & set(pools["val"])
+    files = sorted(sets.glob("press_*.jsonl"))
+    assert {"press_dev.jsonl", "press_val.jsonl"} <= {f.name for f in files}
+    for path in files:
+        side = "val" if path.name.startswith("press_val") else "dev"
+        docs = {json.loads(line)["doc"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+        assert docs and docs <= set(pools[side]), (path.name, sorted(docs - set(pools[side])))
+
+
+def test_the_answerer_trains_on_development_questions_only():
+    assert DEFAULT_POOLS
+    for pool in DEFAULT_POOLS:
+        assert pool.corpus.name in ("press_dev", "korquad_train"), pool
+        assert "val" not in pool.questions.name, pool
