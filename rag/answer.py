@@ -29,7 +29,7 @@ import numpy as np
 from .align import Alignment
 from .index import Index
 from .question import Question
-from .retrieve import Hit, sentence_similarities, titled_similarities
+from .retrieve import Hit, sentence_similarities
 from .text import CURRENCY, PERCENT_UNITS, TIME_UNITS, is_ordinal, kiwi, lang_of, normalize, signals
 
 DEFAULT_MODEL = Path(__file__).with_name("answerer.json")
@@ -260,7 +260,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     # a candidate with footnotes is as similar as its most similar part
     sims = np.array([float(sentence_similarities(index, question, list(c.parts)).max()) for c in cands])
     own_sims = np.array([float(sentence_similarities(index, question, list(c.parts), question.own_vec).max()) for c in cands])
-    titled_sims = np.array([float(titled_similarities(index, question, list(c.parts)).max()) for c in cands])
+    titled_sims = np.array([float(sentence_similarities(index, question, list(c.parts), titled=True).max()) for c in cands])
     passage_sims = np.array([c.hit.dense for c in cands])
     bm25_max = max((c.hit.bm25 for c in cands), default=0.0)
     sent_order = np.argsort(np.argsort(-sims, kind="stable"), kind="stable")

@@ -135,8 +135,7 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     cache = CachedEmbedder(embedder, _reusable_cache(index_dir, embedder.name))
     chunk_texts = [c.embed_text for c in chunks]
     sent_texts = [s.text for c in chunks for s in c.sentences]
-    # a footnote is embedded with the sentence it annotates: alone it has figures but no subject
-    sent_embed_texts = [f"{s.context} {s.text}" if s.is_footnote and s.context else s.text for c in chunks for s in c.sentences]
+    sent_embed_texts = [embedded_sentence(s) for c in chunks for s in c.sentences]
     sent_titles = [c.title for c in chunks for _ in c.sentences]
     sent_title_texts = [titled_sentence(title, t) for title, t in zip(sent_titles, sent_embed_texts)]
     chunk_phrases = noun_phrases_batch(chunk_texts)
@@ -195,6 +194,12 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     log.info("indexed %d passages, %d sentences from %d files", len(chunks), len(sent_texts), len(docs))
     return Index(chunks, store.index, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest,
                  vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"], sent_signals, sent_title_vecs)
+
+
+def embedded_sentence(sentence: Sentence) -> str:
+    """The text a sentence's vector embeds: a footnote with the sentence it annotates (alone it has
+    figures but no subject)."""
+    return f"{sentence.context} {sentence.text}" if sentence.is_footnote and sentence.context else sentence.text
 
 
 def titled_sentence(title: str, text: str) -> str:

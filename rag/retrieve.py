@@ -123,11 +123,6 @@ def sentence_similarities(index: Index, query: "Question", sids: list[int], vec:
     return sims - hubness * hub_similarities(index)[2 if titled else 1][sids] if hubness else sims
 
 
-def titled_similarities(index: Index, query: "Question", sids: list[int]) -> np.ndarray:
-    """`sentence_similarities` of the sentences embedded after their document's title."""
-    return sentence_similarities(index, query, sids, titled=True)
-
-
 def scores(index: Index, query: "Question", hubness: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dense passage, best-sentence and BM25 scores of every passage (dense ones less `hubness` times
     their similarity to the content-free probes)."""

@@ -10,7 +10,7 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import IndexUnavailable
-from rag.index import BUILD_PREFIX, FORMAT, LEGACY, LIVE, LOCK, build, ensure, live_dir, load_index, titled_sentence
+from rag.index import BUILD_PREFIX, FORMAT, LEGACY, LIVE, LOCK, build, ensure, live_dir, load_index, embedded_sentence, titled_sentence
 
 from .conftest import FakeEmbedder
 
@@ -35,8 +35,7 @@ def test_each_sentence_has_a_second_vector_embedded_after_its_documents_title(ti
     idx = ensure(tiny_settings, fake_embedder, progress=False)
     for sid, sent in enumerate(idx.sentences):
         title = idx.chunks[idx.sent_chunk[sid]].title
-        text = f"{sent.context} {sent.text}" if sent.is_footnote and sent.context else sent.text  # a footnote with what it annotates
-        expected = fake_embedder.embed_documents([titled_sentence(title, text)])[0]
+        expected = fake_embedder.embed_documents([titled_sentence(title, embedded_sentence(sent))])[0]
         assert title and np.allclose(idx.sent_title_vecs[sid], expected, atol=1e-6)
 
 

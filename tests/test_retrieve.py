@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -99,7 +101,7 @@ def test_a_turn_without_content_leans_fully_on_history(tiny_index):
 
 
 def test_hubness_correction_lowers_passages_by_their_likeness_to_any_english_question(tiny_index):
-    from rag.retrieve import HUB_PROBES, hub_similarities, scores, sentence_similarities, titled_similarities
+    from rag.retrieve import HUB_PROBES, hub_similarities, scores, sentence_similarities
 
     hub_passage, hub_sentence, hub_titled = hub_similarities(tiny_index)
     probe = tiny_index.embedder.embed_batch(list(HUB_PROBES), query=True).mean(axis=0)
@@ -114,13 +116,9 @@ def test_hubness_correction_lowers_passages_by_their_likeness_to_any_english_que
     # the answerer compares sentences as retrieval ranked them: raw for a Korean question
     sids = list(range(len(tiny_index.sentences)))
     assert np.allclose(sentence_similarities(tiny_index, q, sids), tiny_index.sent_vecs @ q.vec)
-    assert np.allclose(titled_similarities(tiny_index, q, sids), tiny_index.sent_title_vecs @ q.vec)
+    assert np.allclose(sentence_similarities(tiny_index, q, sids, titled=True), tiny_index.sent_title_vecs @ q.vec)
     # an English question over Korean text: the titled similarities are corrected by their own likeness
-    from dataclasses import replace
-
-    from rag.retrieve import CROSS_LANGUAGE
-
     en = replace(analyze(tiny_index, "How large is the fund?"), lang="en", alignment=object())
     assert CROSS_LANGUAGE.hubness > 0
-    assert np.allclose(titled_similarities(tiny_index, en, sids),
+    assert np.allclose(sentence_similarities(tiny_index, en, sids, titled=True),
                        tiny_index.sent_title_vecs @ en.vec - CROSS_LANGUAGE.hubness * hub_titled)
