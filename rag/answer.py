@@ -194,6 +194,15 @@ def coverage(terms: list[str], bag: set[str], text: str, idf: dict[str, float]) 
     return found / total if total else 0.0
 
 
+def novelty(bag: set[str], asked: str, idf: dict[str, float]) -> float:
+    """idf-weighted share of the evidence's terms that the question does not use (0..1): a sentence
+    that restates the question says little new, the answer is in what it adds."""
+    unknown = idf["__unknown__"]
+    total = sum(idf.get(t, unknown) for t in bag)
+    new = sum(idf.get(t, unknown) for t in bag if t not in asked)
+    return new / total if total else 0.0
+
+
 def missing_weight(terms: list[str], bag: set[str], text: str, idf: dict[str, float]) -> float:
     """The idf (relative to an unseen term's) of the most specific term the evidence lacks (0..1)."""
     unknown = idf["__unknown__"]
@@ -201,8 +210,24 @@ def missing_weight(terms: list[str], bag: set[str], text: str, idf: dict[str, fl
 
 
 def year_found(year: str, text: str) -> bool:
-    """2030 is stated as 2030, '30 or 30년."""
-    return year in text or f"'{year[2:]}" in text or f"{year[2:]}년" in text
+    """2030 is stated as 2030, '30 or 30년, each as a whole number (2030 is not in 12030, nor 30년 in 2030년)."""
+    short = re.escape(year[2:])
+    return re.search(rf"(?<!\d){re.escape(year)}(?!\d)|'{short}(?!\d)|(?<![\d.']){short}\s?년", text) is not None
+
+
+def quantity_found(quantity: str, text: str) -> bool:
+    """A number of the question, with the unit it was written with, stands in the text as a whole
+    number: "6월" is in "6월 중", "6 월" and "'26.6월", not in "16월", "2026" or "6개월"; "1.5%" not in "11.5%",
+    "5" not in "1.5".
+    Commas are ignored ("1,000명" ~ "1000명")."""
+    digits = re.match(r"\d+(?:\.\d+)?", quantity)
+    if digits is None:
+        return quantity in text
+    unit = quantity[digits.end():]
+    # without a unit, 5 is not the 5 of 1.5; with one, '26.5월 states 5월
+    before = r"(?<!\d)" if unit else r"(?<![\d.])"
+    pattern = before + rf"{re.escape(digits.group())}(?!\d|\.\d)" + (rf"\s?{re.escape(unit)}" if unit else "")
+    return re.search(pattern, text.replace(",", "")) is not None
 
 
 # ---------------------------------------------------------------- features
@@ -218,7 +243,7 @@ FEATURES = (
     "passage_rank", "sentence_rank", "log_length", "footnote", "has_number", "number_needed_missing",
     "cross_language", "foreign_sentence", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
     "gloss_sentence", "gloss_passage",
-    "follow_up", "sim_titled",
+    "follow_up", "sim_titled", "novelty", "new_span",
 )
 # Answer types stated with a figure: a sentence without one cannot give them (on the development pool
 # the evidence of such a question holds a number 247 times in 250).
@@ -226,7 +251,7 @@ NUMERIC_TYPES = ("amount", "count", "percent", "time")
 # Listwise signals: how a sentence compares with the best other candidate of the same question.
 GAP_FEATURES = ("own_sim", "sim_titled", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence", "span_support",
                 "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest",
-                "name_missing_sentence", "gloss_sentence")
+                "name_missing_sentence", "gloss_sentence", "novelty")
 FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
 _GAP_COLUMNS = [FEATURES.index(f) for f in GAP_FEATURES]
 
@@ -257,6 +282,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     idf = idf_table(index)
     terms = list(dict.fromkeys(question.nouns + question.context_nouns))
     cons = question.constraints
+    asked = normalize(" ".join([question.text, *question.context_terms])).lower()
     # a candidate with footnotes is as similar as its most similar part
     sims = np.array([float(sentence_similarities(index, question, list(c.parts)).max()) for c in cands])
     own_sims = np.array([float(sentence_similarities(index, question, list(c.parts), question.own_vec).max()) for c in cands])
@@ -332,12 +358,12 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             float(p["typed"]),
             float(bool(cons.years)),
             float(bool(cons.years) and not any(year_found(y, everywhere) for y in cons.years)),
-            float(bool(cons.numbers)),
-            float(bool(cons.numbers) and not all(n in everywhere.replace(",", "") for n in cons.numbers)),
+            float(bool(cons.quantities)),
+            float(bool(cons.quantities) and not all(quantity_found(n, everywhere) for n in cons.quantities)),
             float(bool(cons.names)),
             1.0 - len(found_names) / len(cons.names) if cons.names else 0.0,
             float(bool(cons.years) and not any(year_found(y, both) for y in cons.years)),
-            float(bool(cons.numbers) and not all(n in both.replace(",", "") for n in cons.numbers)),
+            float(bool(cons.quantities) and not all(quantity_found(n, both) for n in cons.quantities)),
             1.0 - len(near_names) / len(cons.names) if cons.names else 0.0,
             float(bool(cons.attribute)),
             float(bool(attr_in)),
@@ -359,6 +385,8 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             p["gloss"],
             float(bool(question.context_terms)),
             titled_sims[i],
+            novelty(bag, asked, idf),
+            float(typed and bool(new_spans(question, quoted(c), answer_spans(quoted(c), question.wants, question.counter)))),
         ])
     return with_gaps(np.asarray(rows, dtype=np.float64))
 

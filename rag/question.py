@@ -60,6 +60,7 @@ class Constraints:
 
     years: tuple[str, ...] = ()  # "2030"
     numbers: tuple[str, ...] = ()  # other numbers, commas removed
+    quantities: tuple[str, ...] = ()  # the numbers with the unit written after them ("6월", "3곳", "25%")
     names: tuple[str, ...] = ()  # NNP and Latin-script names, lower-cased
     attribute: str = ""  # the noun asked about (자격, 접수처, 과징금)
 
@@ -123,12 +124,22 @@ def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
 def constraints_of(tokens, lang: str, text: str) -> Constraints:
     """Years, numbers, names and the attribute a question states."""
     toks = list(tokens)
-    years, numbers, names = [], [], []
+    years, numbers, names, quantities = [], [], [], []
     for i, tok in enumerate(toks):
         if tok.tag == "SN":
             digits = tok.form.replace(",", "")
             nxt = toks[i + 1].form if i + 1 < len(toks) else ""
-            (years if YEAR.match(digits) or nxt in ("년", "년도") else numbers).append(digits)
+            if YEAR.match(digits):
+                years.append(digits)
+                continue
+            numbers.append(digits)
+            unit = toks[i + 1] if i + 1 < len(toks) else None
+            # a counter or a sign written after it: 6월 is not 6개월, 1분기 not 1위 (a noun of its own
+            # word, "IFRS 18 시행", and an English word are not units)
+            attached = unit is not None and (
+                (unit.start == tok.end and unit.tag in ("NNB", "NNG", "SW", "XSN"))
+                or (unit.start == tok.end + 1 and unit.tag in ("NNB", "SW")))
+            quantities.append(digits + (unit.form if attached else ""))
         elif tok.tag == "NNP":
             names.append(tok.form.lower())
         elif tok.tag == "SL" and (tok.form.isupper() or (tok.form[0].isupper() and tok.start > 0)):
@@ -141,7 +152,8 @@ def constraints_of(tokens, lang: str, text: str) -> Constraints:
                 prev = toks[i - 1].form if i else ""
                 if prev not in WH_DETERMINERS:
                     attribute = tok.form
-    return Constraints(tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), tuple(dict.fromkeys(names)), attribute)
+    return Constraints(years=tuple(dict.fromkeys(years)), numbers=tuple(dict.fromkeys(numbers)),
+                       quantities=tuple(dict.fromkeys(quantities)), names=tuple(dict.fromkeys(names)), attribute=attribute)
 
 
 _EN_FUNCTION = {"how", "what", "when", "where", "who", "which", "why", "whose", "whom", "is", "are", "was", "the", "a", "i", "and"}
