@@ -22,6 +22,8 @@ from rag.answer import (
     term_match,
     type_agrees,
     year_found,
+    quantity_found,
+    novelty,
 )
 from rag.text import Signals
 
@@ -142,6 +144,26 @@ def test_term_match_and_coverage():
 def test_year_found_accepts_short_forms():
     assert year_found("2027", "~'27까지") and year_found("2027", "27년 말") and year_found("2027", "2027년")
     assert not year_found("2030", "2027년까지")
+
+
+def test_year_found_wants_a_whole_number():
+    assert not year_found("2030", "120304명") and not year_found("2030", "'305")
+    assert year_found("2026", "'26.5월 중")
+
+
+def test_quantity_found_reads_the_number_with_its_unit_as_a_whole_number():
+    assert quantity_found("6월", "6월 중") and quantity_found("6월", "6 월") and quantity_found("6월", "'26.6월")
+    assert not quantity_found("6월", "16월") and not quantity_found("6월", "6개월간") and not quantity_found("6월", "2026년")
+    assert quantity_found("1000명", "1,000명") and not quantity_found("1.5%", "11.5%")
+    assert quantity_found("5", "5개") and not quantity_found("5", "1.5배") and not quantity_found("5", "2025")
+
+
+def test_novelty_is_the_share_of_the_evidence_the_question_does_not_use():
+    idf = {"펀드": 1.0, "규모": 1.0, "900억원": 2.0, "__unknown__": 3.0}
+    asked = "ai혁신펀드 규모는?"
+    assert novelty({"펀드", "규모"}, asked, idf) == 0.0  # restates the question
+    assert novelty({"펀드", "규모", "900억원"}, asked, idf) == pytest.approx(0.5)
+    assert novelty(set(), asked, idf) == 0.0
 
 
 def test_numbers_grounded():

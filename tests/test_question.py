@@ -39,8 +39,15 @@ def test_constraints_years_numbers_names_and_attribute():
     c = constraints_of(toks("쿠팡이 2030년까지 100개 매장에서 받을 신청 자격은?"), "ko", "")
     assert c.years == ("2030",)
     assert c.numbers == ("100",)
+    assert c.quantities == ("100개",)
     assert "쿠팡" in c.names
     assert c.attribute == "자격"
+
+
+def test_a_number_keeps_its_unit_but_not_a_noun_of_its_own_word():
+    assert constraints_of(toks("6월 가계부채 점검회의"), "ko", "").quantities == ("6월",)
+    assert constraints_of(toks("5 개 보험사"), "ko", "").quantities == ("5개",)
+    assert constraints_of(toks("IFRS 18 시행 초기"), "ko", "").quantities == ("18",)
 
 
 def test_constraints_of_an_english_question_keep_names_not_wh_words():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag.answer import FEATURES, Scorer
-from rag.train import MIN_CALIBRATION, Example, Pool, choose_thresholds, train
+from rag.train import MIN_CALIBRATION, Example, Pool, _folds, choose_thresholds, train
 
 QUESTIONS = [
     {"id": "a1", "question": "AI혁신펀드 규모는 얼마인가요?", "answerable": True, "answers": [["900억"]], "evidence": "900억원", "doc": "fund.txt"},
@@ -91,3 +91,24 @@ def test_a_collection_too_small_to_calibrate_does_not_set_the_threshold():
     thresholds, report = choose_thresholds(many + tiny, np.array(many_conf + tiny_conf), np.ones(214), 0.05)
     assert report["same"]["set_by"] == "korquad.jsonl"
     assert thresholds["same"] > 0.6
+
+
+def test_another_dealing_of_the_documents_keeps_each_document_in_one_fold():
+    exs = [Example(f"q{i}", "s.jsonl", f"doc{i % 12}", "answerable", "same", np.zeros((1, 1)), np.ones(1), 1.0)
+           for i in range(48)]
+    dealings = [_folds(exs, 4, seed) for seed in range(3)]
+    for fold in dealings:
+        by_doc = {}
+        for e, f in zip(exs, fold):
+            by_doc.setdefault(e.group, set()).add(f)
+        assert all(len(v) == 1 for v in by_doc.values())
+        assert sorted(set(fold)) == [0, 1, 2, 3]
+    assert dealings[0] != dealings[1] and dealings[1] != dealings[2]
+
+
+def test_pooled_dealings_count_questions_once():
+    exs, conf = _answerable("press.jsonl", 40, 0.1)
+    one, _ = choose_thresholds(exs, np.array(conf), np.ones(40), 0.05)
+    pooled, report = choose_thresholds(exs * 3, np.array(conf * 3), np.ones(120), 0.05, repeats=3)
+    assert report["same"]["answerable"] == 40
+    assert pooled == one  # the same confidences three times over: the same quantile
