@@ -198,8 +198,9 @@ def novelty(bag: set[str], asked: str, idf: dict[str, float]) -> float:
     """idf-weighted share of the evidence's terms that the question does not use (0..1): a sentence
     that restates the question says little new, the answer is in what it adds."""
     unknown = idf["__unknown__"]
-    total = sum(idf.get(t, unknown) for t in bag)
-    new = sum(idf.get(t, unknown) for t in bag if t not in asked)
+    terms = sorted(bag)  # one order of summation whatever the process's string hashing
+    total = sum(idf.get(t, unknown) for t in terms)
+    new = sum(idf.get(t, unknown) for t in terms if t not in asked)
     return new / total if total else 0.0
 
 
