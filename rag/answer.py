@@ -335,6 +335,8 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
         near_names = [n for n in found_names if _name_found(alignment, n, both, vocab)]
         attr_in = cons.attribute and cons.attribute in own.replace(" ", "")
         typed = any(type_agrees(question.wants, question.counter, sig) for sig in sigs)
+        said = quoted(c)
+        spans = answer_spans(said, question.wants, question.counter) if typed else []
         rows.append([
             sims[i],
             sims[i] - sims.max(),
@@ -353,7 +355,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             p["compound"],
             float(question.wants is not None),
             float(typed),
-            span_support(question, index, c) if typed else 0.0,
+            span_support(question, index, c, spans),
             float(question.wants is not None and not typed),
             float(bool(c.context) and question.wants is not None and _context_typed(index, question, c)),
             float(p["typed"]),
@@ -387,7 +389,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             float(bool(question.context_terms)),
             titled_sims[i],
             novelty(bag, asked, idf),
-            float(typed and bool(new_spans(question, quoted(c), answer_spans(quoted(c), question.wants, question.counter)))),
+            float(bool(new_spans(question, said, spans))),
         ])
     return with_gaps(np.asarray(rows, dtype=np.float64))
 
@@ -693,11 +695,13 @@ def taking(sentence: str, spans: list[tuple[int, int]], particle: str) -> list[t
     return [sp for sp in spans if takes(sp)]
 
 
-def span_support(question: Question, index: Index, cand: Candidate) -> float:
+def span_support(question: Question, index: Index, cand: Candidate, spans: list[tuple[int, int]] | None = None) -> float:
     """How closely the question's terms surround the best span of the asked-for type in the
-    candidate (0..1): "AI혁신펀드(900억원" answers a fund question, a figure far from its words less so."""
+    candidate (0..1): "AI혁신펀드(900억원" answers a fund question, a figure far from its words less so.
+    `spans`: the candidate's `answer_spans`, when the caller has them already."""
     sentence = quoted(cand)
-    spans = answer_spans(sentence, question.wants, question.counter)
+    if spans is None:
+        spans = answer_spans(sentence, question.wants, question.counter)
     if not spans:
         return 0.0
     terms = anchor_terms(question, index, cand)

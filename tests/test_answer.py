@@ -14,16 +14,16 @@ from rag.answer import (
     coverage,
     decide,
     missing_weight,
+    novelty,
     numbers_grounded,
     pick_span,
+    quantity_found,
     question_row,
     rerank,
     taking,
     term_match,
     type_agrees,
     year_found,
-    quantity_found,
-    novelty,
 )
 from rag.text import Signals
 
