@@ -141,6 +141,42 @@ def align(index: Index, question: str) -> Alignment | None:
                      glosses(index, words, pairs))
 
 
+def _vocab_ids(index: Index) -> dict[str, int]:
+    ids = index.derived.get("vocab_ids")
+    if ids is None:
+        ids = index.derived["vocab_ids"] = {t: i for i, t in enumerate(index.vocab)}
+    return ids
+
+
+def translation(index: Index, question: str, alignment: Alignment) -> str:
+    """The question in the corpus's words, a dictionary translation word by word: each content word
+    or word pair whose translations include a term of the corpus is replaced by the one its vector is
+    nearest to (a pair before its words: "interest rate" -> 금리); other words (names, acronyms) stay
+    as written, function words go. E5's English-to-Korean margins are small; a query in the
+    document's own words is compared with its sentences in one language."""
+    ids = _vocab_ids(index)
+    toks = _EN_TOKEN.findall(question)
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        if not _content_word(toks[i]):
+            i += 1
+            continue
+        spans = [toks[i : i + 2]] if i + 1 < len(toks) and _content_word(toks[i + 1]) else []
+        for span in (*spans, toks[i : i + 1]):
+            term = " ".join(span)
+            known = [g for g in alignment.glosses.get(term.lower(), ()) if g in ids]
+            if known:
+                sims = alignment.row(term)[0]
+                out.append(max(known, key=lambda g: (float(sims[ids[g]]), g)))
+                i += len(span)
+                break
+        else:
+            out.append(toks[i])
+            i += 1
+    return " ".join(out)
+
+
 def name_table(index: Index) -> dict[str, tuple[str, ...]]:
     """The corpus's Korean names by their romanization (lexicon.romanization_table), kept on the index:
     about 0.4 s for 9,000 terms (a question that comes while `prepare` is still at it computes its own)."""

@@ -244,13 +244,13 @@ FEATURES = (
     "passage_rank", "sentence_rank", "log_length", "footnote", "has_number", "number_needed_missing",
     "cross_language", "foreign_sentence", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
     "gloss_sentence", "gloss_passage",
-    "follow_up", "sim_titled", "novelty", "new_span",
+    "follow_up", "sim_titled", "novelty", "new_span", "sim_translated",
 )
 # Answer types stated with a figure: a sentence without one cannot give them (on the development pool
 # the evidence of such a question holds a number 247 times in 250).
 NUMERIC_TYPES = ("amount", "count", "percent", "time")
 # Listwise signals: how a sentence compares with the best other candidate of the same question.
-GAP_FEATURES = ("own_sim", "sim_titled", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence", "span_support",
+GAP_FEATURES = ("own_sim", "sim_titled", "sim_translated", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence", "span_support",
                 "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest",
                 "name_missing_sentence", "gloss_sentence", "novelty")
 FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
@@ -288,6 +288,9 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     sims = np.array([float(sentence_similarities(index, question, list(c.parts)).max()) for c in cands])
     own_sims = np.array([float(sentence_similarities(index, question, list(c.parts), question.own_vec).max()) for c in cands])
     titled_sims = np.array([float(sentence_similarities(index, question, list(c.parts), titled=True).max()) for c in cands])
+    # the question in the document's words: for a question in the corpus's language, the question itself
+    translated_sims = sims if question.translated_vec is None else np.array(
+        [float(sentence_similarities(index, question, list(c.parts), question.translated_vec).max()) for c in cands])
     passage_sims = np.array([c.hit.dense for c in cands])
     bm25_max = max((c.hit.bm25 for c in cands), default=0.0)
     sent_order = np.argsort(np.argsort(-sims, kind="stable"), kind="stable")
@@ -390,6 +393,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             titled_sims[i],
             novelty(bag, asked, idf),
             float(bool(new_spans(question, said, spans))),
+            translated_sims[i],
         ])
     return with_gaps(np.asarray(rows, dtype=np.float64))
 

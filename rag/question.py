@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .align import Alignment, align, embed_question
+from .align import Alignment, align, embed_question, translation
 from .index import Index
 from .text import KO_QUESTION_NOUNS, PERCENT_UNITS, WH_DETERMINERS, YEAR, kiwi, normalize, question_lang, terms_of
 
@@ -31,6 +31,8 @@ from .text import KO_QUESTION_NOUNS, PERCENT_UNITS, WH_DETERMINERS, YEAR, kiwi, 
 # Korean wh-words (Kiwi forms) and the answer type they ask for; 며칠 is 몇 + 일 (how many days).
 KO_WH = {"얼마": "amount", "얼마나": "amount", "언제": "time", "누구": "person", "어디": "place"}
 KO_WH_COUNTED = {"며칠": ("time", "일")}
+# The Korean wh-word of each answer type, for an English question put in the document's words.
+KO_WH_OF = {"amount": "얼마", "count": "몇", "time": "언제", "person": "누구", "place": "어디", "percent": "몇 퍼센트"}
 # English wh-phrases, most specific first.
 EN_WH: tuple[tuple[str, str], ...] = (
     (r"\b(what|which) (percentage|percent|share|proportion|fraction|ratio)\b|\bpercent", "percent"),
@@ -81,6 +83,8 @@ class Question:
     context_nouns: list[str] = field(default_factory=list)
     alignment: Alignment | None = None  # the English words' alignment to the Korean vocabulary (align.py)
     wh_particle: str | None = None  # the particle the wh-word takes (로, 부터, 까지): which figure is asked for
+    translated_vec: np.ndarray | None = None  # an English question over Korean text: `vec` blended with its
+    # word-by-word translation into the corpus's words (align.translation), unit length
 
 
 # The particle a wh-word takes says which of several figures is asked for: 로/으로 the new value of a
@@ -219,9 +223,14 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
         alignment = align(index, " ".join([*history, text]))
     elif _LATIN.search(text):  # a Korean question's English words ("AI innovation fund 규모는?"), on their own
         alignment = align(index, text)
+    translated_vec = None
+    if english and alignment is not None:
+        words = " ".join([translation(index, text, alignment), KO_WH_OF.get(wants or "", "")]).strip()
+        blend = vec + index.embedder.embed_batch([words], query=True)[0]
+        translated_vec = blend / max(float(np.linalg.norm(blend)), 1e-12)
     return Question(
         text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
         wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),
         vec=vec, own_vec=own, context_terms=context_terms, context_nouns=context_nouns, alignment=alignment,
-        wh_particle=wh_particle(tokens),
+        wh_particle=wh_particle(tokens), translated_vec=translated_vec,
     )

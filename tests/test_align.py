@@ -113,3 +113,30 @@ def test_prepare_romanizes_the_names_of_a_corpus_large_enough_to_align():
     large = SimpleNamespace(vocab=["서울특별시", *(f"용어{i}" for i in range(MIN_VOCAB))], derived={})
     prepare(large)
     assert large.derived["romanized"]["seoul"] == ("서울",)
+
+
+def _vocab_index(vocab: list[str]):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(vocab=vocab, derived={})
+
+
+def _fund_alignment(fund_row: list[float]):
+    from rag.align import Alignment
+
+    rows = {t: np.full(5, 0.80) for t in ("interest rate", "Hong", "fund")}
+    rows["fund"] = np.array(fund_row)
+    return Alignment(["interest", "rate", "Hong", "fund"], [("interest", "rate"), ("Hong", "fund")], rows.__getitem__,
+                     {"interest": ("이자", "관심"), "rate": ("요율",), "interest rate": ("금리",), "fund": ("기금", "자금", "펀드")})
+
+
+def test_translation_puts_the_question_in_the_corpus_words():
+    from rag.align import translation
+
+    vocab = _vocab_index(["금리", "이자", "기금", "펀드", "혁신"])
+    near_fund = _fund_alignment([0.80, 0.80, 0.86, 0.91, 0.80])  # 펀드 is nearer to "fund" than 기금
+    # a pair's translation before its words', the nearest of the corpus's translations (자금 is not in
+    # it), a name as written, function words and punctuation dropped
+    assert translation(vocab, "What is the interest rate of the Hong fund?", near_fund) == "금리 Hong 펀드"
+    assert translation(vocab, "the fund", _fund_alignment([0.80, 0.80, 0.93, 0.91, 0.80])) == "기금"
+    assert translation(_vocab_index(["혁신"]), "the fund rate", near_fund) == "fund rate"  # none in the corpus

@@ -273,6 +273,25 @@ def test_a_figure_question_marks_the_sentences_without_a_figure(tiny_index):
         assert rows[:, col].tolist() == expected
 
 
+def test_sentences_are_compared_with_the_question_in_the_corpus_words(tiny_index):
+    import dataclasses
+
+    from rag.answer import candidates, features
+    from rag.question import analyze
+    from rag.retrieve import search, sentence_similarities
+
+    sim, translated = FEATURES.index("sim"), FEATURES.index("sim_translated")
+    q = analyze(tiny_index, "펀드 규모는 얼마인가요?")
+    cands = candidates(tiny_index, search(tiny_index, q, k=3))
+    assert q.translated_vec is None  # a question in the corpus's language is its own translation
+    assert features(tiny_index, q, cands)[:, translated].tolist() == features(tiny_index, q, cands)[:, sim].tolist()
+    other = tiny_index.sent_vecs[cands[-1].sid]  # a "translation" as near as can be to the last candidate
+    rows = features(tiny_index, dataclasses.replace(q, translated_vec=other), cands)
+    expected = [float(sentence_similarities(tiny_index, q, list(c.parts), other).max()) for c in cands]
+    assert rows[:, translated].tolist() == pytest.approx(expected)
+    assert int(np.argmax(rows[:, translated])) == len(cands) - 1 and rows[:, translated].tolist() != rows[:, sim].tolist()
+
+
 def test_span_support_is_higher_when_the_question_words_stand_next_to_the_figure(tiny_index):
     from rag.answer import span_support
     from rag.question import analyze

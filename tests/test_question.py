@@ -114,3 +114,15 @@ def test_analyze_language_is_the_current_turns(tiny_index):
 )
 def test_wh_particle_is_the_particle_the_wh_word_takes(question, expected):
     assert wh_particle(kiwi().tokenize(question)) == expected
+
+
+@pytest.mark.integration
+def test_an_english_question_is_also_put_in_the_corpus_words(real_pipeline):
+    from rag.align import translation
+
+    idx = real_pipeline.index
+    q = analyze(idx, "How much is the AI innovation fund?")
+    assert translation(idx, q.text, q.alignment) == "AI 혁신 펀드"
+    assert q.translated_vec is not None and float(np.linalg.norm(q.translated_vec)) == pytest.approx(1.0)
+    assert not np.allclose(q.translated_vec, q.vec)
+    assert analyze(idx, "AI혁신펀드는 얼마인가요?").translated_vec is None
