@@ -148,21 +148,32 @@ def _vocab_ids(index: Index) -> dict[str, int]:
     return ids
 
 
+# Words of a question to translate: English words, and Korean words and numbers, kept as written.
+_TRANSLATION_TOKEN = re.compile(r"[가-힣]+|[A-Za-z][A-Za-z&'-]*|\d+(?:[.,:]\d+)*")
+
+
 def translation(index: Index, question: str, alignment: Alignment) -> str:
     """The question in the corpus's words, a dictionary translation word by word: each content word
     or word pair whose translations include a term of the corpus is replaced by the one its vector is
-    nearest to (a pair before its words: "interest rate" -> 금리); other words (names, acronyms) stay
-    as written, function words go. E5's English-to-Korean margins are small; a query in the
-    document's own words is compared with its sentences in one language."""
+    nearest to (a pair before its words: "interest rate" -> 금리); names, acronyms, numbers and the
+    Korean words of a mixed question stay as written; function words and punctuation go. The query is
+    then compared with the corpus's sentences in their own language (E5's English-to-Korean margins
+    are small)."""
     ids = _vocab_ids(index)
-    toks = _EN_TOKEN.findall(question)
+    toks = _TRANSLATION_TOKEN.findall(question)
+
+    def english(tok: str) -> bool:
+        return tok.isascii() and _content_word(tok)
+
     out: list[str] = []
     i = 0
     while i < len(toks):
-        if not _content_word(toks[i]):
+        if not english(toks[i]):
+            if not toks[i].isascii() or toks[i][0].isdigit():  # already the corpus's words
+                out.append(toks[i])
             i += 1
             continue
-        spans = [toks[i : i + 2]] if i + 1 < len(toks) and _content_word(toks[i + 1]) else []
+        spans = [toks[i : i + 2]] if i + 1 < len(toks) and english(toks[i + 1]) else []
         for span in (*spans, toks[i : i + 1]):
             term = " ".join(span)
             known = [g for g in alignment.glosses.get(term.lower(), ()) if g in ids]

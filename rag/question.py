@@ -225,9 +225,10 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
         alignment = align(index, text)
     translated_vec = None
     if english and alignment is not None:
-        words = " ".join([translation(index, text, alignment), KO_WH_OF.get(wants or "", "")]).strip()
-        blend = vec + index.embedder.embed_batch([words], query=True)[0]
-        translated_vec = blend / max(float(np.linalg.norm(blend)), 1e-12)
+        query_text = " ".join([translation(index, text, alignment), KO_WH_OF.get(wants or "", "")]).strip()
+        if query_text:  # "And why?" has no words to translate
+            blend = vec + index.embedder.embed_batch([query_text], query=True)[0]
+            translated_vec = blend / max(float(np.linalg.norm(blend)), 1e-12)
     return Question(
         text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
         wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),

@@ -140,3 +140,6 @@ def test_translation_puts_the_question_in_the_corpus_words():
     assert translation(vocab, "What is the interest rate of the Hong fund?", near_fund) == "금리 Hong 펀드"
     assert translation(vocab, "the fund", _fund_alignment([0.80, 0.80, 0.93, 0.91, 0.80])) == "기금"
     assert translation(_vocab_index(["혁신"]), "the fund rate", near_fund) == "fund rate"  # none in the corpus
+    # the Korean words of a mixed question and its numbers are already the corpus's words
+    assert translation(vocab, "Is the 혁신펀드 fund bigger in 2023, 1.5 times?", near_fund) == "혁신펀드 펀드 bigger 2023 1.5 times"
+    assert translation(vocab, "Why?", near_fund) == ""
