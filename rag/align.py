@@ -226,9 +226,13 @@ def glosses(index: Index, words: list[str], pairs: list[tuple[str, str]]) -> dic
 def _term_vectors(index: Index, texts: tuple[str, ...]) -> np.ndarray:
     """Query vectors of short terms, memoised on the index (questions reuse the same words)."""
     cache = index.derived.setdefault("term_vectors", {})
-    missing = [t for t in texts if t not in cache]
+    # read once into a local dict: another thread's question may clear the shared cache meanwhile
+    got = {t: cache.get(t) for t in texts}
+    missing = [t for t, v in got.items() if v is None]
     if missing:
+        new = dict(zip(missing, index.embedder.embed_batch(missing, query=True)))
+        got.update(new)
         if len(cache) > 20000:
             cache.clear()
-        cache.update(zip(missing, index.embedder.embed_batch(missing, query=True)))
-    return np.vstack([cache[t] for t in texts])
+        cache.update(new)
+    return np.vstack([got[t] for t in texts])

@@ -143,3 +143,21 @@ def test_translation_puts_the_question_in_the_corpus_words():
     # the Korean words of a mixed question and its numbers are already the corpus's words
     assert translation(vocab, "Is the 혁신펀드 fund bigger in 2023, 1.5 times?", near_fund) == "혁신펀드 펀드 bigger 2023 1.5 times"
     assert translation(vocab, "Why?", near_fund) == ""
+
+
+def test_term_vectors_survive_the_shared_cache_being_cleared_meanwhile():
+    from types import SimpleNamespace
+
+    from rag.align import _term_vectors
+
+    index = SimpleNamespace(derived={"term_vectors": {"fund": np.ones(3)}})
+
+    class ClearingEmbedder:  # as another thread's question would, the cache is cleared while embedding
+        def embed_batch(self, texts, query=False):
+            index.derived["term_vectors"].clear()
+            return np.zeros((len(texts), 3))
+
+    index.embedder = ClearingEmbedder()
+    got = _term_vectors(index, ("fund", "loan"))
+    assert got.tolist() == [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+    assert list(index.derived["term_vectors"]) == ["loan"]
