@@ -9,7 +9,8 @@
   attribute asked about (the last noun before the question's end: 신청 **자격**은?), which the
   chosen evidence must contain for an answer to be trusted;
 - its vector (blended with earlier turns for a follow-up) and, for an English question over
-  Korean text, the word alignment of align.py.
+  Korean text, the word alignment of align.py and the vector of its word-by-word translation into
+  the corpus's words (`align.translation`).
 
 Markup in a question (`<b>`, `<script>…</script>`, markdown images) is removed before analysis.
 Nothing here knows about a particular document.
