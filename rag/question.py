@@ -85,7 +85,8 @@ class Question:
     alignment: Alignment | None = None  # the English words' alignment to the Korean vocabulary (align.py)
     wh_particle: str | None = None  # the particle the wh-word takes (로, 부터, 까지): which figure is asked for
     translated_vec: np.ndarray | None = None  # an English question over Korean text: `vec` blended with its
-    # word-by-word translation into the corpus's words (align.translation), unit length
+    # word-by-word translation into the corpus's words (align.translation), unit length; its `nouns` and
+    # `compounds` are then the translation's
 
 
 # The particle a wh-word takes says which of several figures is asked for: 로/으로 the new value of a
@@ -230,6 +231,10 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
         if query_text:  # "And why?" has no words to translate
             blend = vec + index.embedder.embed_batch([query_text], query=True)[0]
             translated_vec = blend / max(float(np.linalg.norm(blend)), 1e-12)
+            tr_nouns, tr_compounds = key_nouns(kiwi().tokenize(normalize(query_text)))
+            if tr_nouns:  # the evidence is looked for in its own words
+                nouns = tr_nouns
+                compounds = list(dict.fromkeys([*tr_compounds, *compounds]))
     return Question(
         text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
         wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),

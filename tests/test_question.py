@@ -125,4 +125,6 @@ def test_an_english_question_is_also_put_in_the_corpus_words(real_pipeline):
     assert translation(idx, q.text, q.alignment) == "AI 혁신 펀드"
     assert q.translated_vec is not None and float(np.linalg.norm(q.translated_vec)) == pytest.approx(1.0)
     assert not np.allclose(q.translated_vec, q.vec)
+    # its evidence is looked for in the corpus's words: the coverage features read the translation's nouns
+    assert {"혁신", "펀드"} <= set(q.nouns) and "fund" not in q.nouns and "혁신펀드" in q.compounds
     assert analyze(idx, "AI혁신펀드는 얼마인가요?").translated_vec is None
