@@ -4,7 +4,7 @@
 #
 #   python bench/corpora.py && bash bench/pools.sh [OUT_DIR]
 #
-# dev pool: press_dev, press_dev_more and press_dev_nm (+ press_dev_en and press_dev_nm_en, English, not trained on), korquad_train (+ its English and unanswerable sets): trained and tuned on.
+# dev pool: press_dev, press_dev_more, press_dev_nm, press_dev_extra_en and press_dev_extra_ko (+ press_dev_en and press_dev_nm_en, English, not trained on), korquad_train (+ its English and unanswerable sets): trained and tuned on.
 # validation pool (frozen, never tuned on): press_val, korquad_val (+ English and unanswerable), and
 # briefing_val (48 new questions on the bundled briefing).
 # regression: the bundled briefing's shared dev set.
@@ -27,6 +27,8 @@ run press_dev $S/press_dev.jsonl $C/press_dev
 run press_dev_more $S/press_dev_more.jsonl $C/press_dev
 run press_dev_en $S/press_dev_en.jsonl $C/press_dev
 run press_dev_nm $S/press_dev_nm.jsonl $C/press_dev
+run press_dev_extra_en $S/press_dev_extra_en.jsonl $C/press_dev
+run press_dev_extra_ko $S/press_dev_extra_ko.jsonl $C/press_dev
 run press_dev_nm_en $S/press_dev_nm_en.jsonl $C/press_dev
 run korquad_train_ko $C/korquad_train.jsonl $C/korquad_train
 run korquad_train_en $S/korquad_train_en.jsonl $C/korquad_train

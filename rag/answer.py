@@ -271,6 +271,8 @@ def type_agrees(wants: str | None, counter: str | None, sig) -> bool:
         return counter in sig.counters or (counter in ("명", "인") and bool({"명", "인"} & sig.counters))
     if wants in ("person", "place"):
         return "name" in sig.types
+    if wants == "name":  # a person's, an agency's or a product's: NNP or Latin script (K-MIMIC)
+        return bool(sig.names)
     if wants == "amount":
         return "amount" in sig.types or "percent" in sig.types
     return wants in sig.types
@@ -579,7 +581,7 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
     i = 0
     while i < len(toks):
         t = toks[i]
-        if wants in ("person", "place") and t.tag == "NNP":
+        if (wants in ("person", "place") and t.tag == "NNP") or (wants == "name" and t.tag in ("NNP", "SL")):
             j = i
             # a name runs on through the nouns of its word (Kiwi may split 황종우 into 황/NNP 종 우)
             while j + 1 < len(toks) and (

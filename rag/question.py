@@ -31,6 +31,9 @@ from .text import KO_QUESTION_NOUNS, PERCENT_UNITS, WH_DETERMINERS, YEAR, kiwi, 
 
 # Korean wh-words (Kiwi forms) and the answer type they ask for; 며칠 is 몇 + 일 (how many days).
 KO_WH = {"얼마": "amount", "얼마나": "amount", "언제": "time", "누구": "person", "어디": "place"}
+# Nouns that ask for a name ("부이사장 이름이 뭐예요?", "그 성함 알려줘"): the answer is a name, not the
+# noun itself, which the evidence rarely repeats ("이종수 청장", not "청장 이름 이종수").
+KO_NAME_NOUNS = {"이름": "name", "성함": "person", "명칭": "name"}
 KO_WH_COUNTED = {"며칠": ("time", "일")}
 # The Korean wh-word of each answer type, for an English question put in the document's words.
 KO_WH_OF = {"amount": "얼마", "count": "몇", "time": "언제", "person": "누구", "place": "어디", "percent": "몇 퍼센트"}
@@ -42,6 +45,7 @@ EN_WH: tuple[tuple[str, str], ...] = (
     (r"\bwhen\b|\b(what|which) (year|date|month|day|time|period)\b|\bhow long\b|\buntil when\b|\bby when\b", "time"),
     (r"\bwho\b|\bwhom\b|\bwhose\b", "person"),
     (r"\bwhere\b|\b(which|what) (city|country|region|province|place|venue|county|district)\b", "place"),
+    (r"\bnames?\b|\bcalled\b", "name"),
 )
 _EN_WH = [(re.compile(p, re.I), kind) for p, kind in EN_WH]
 
@@ -75,7 +79,7 @@ class Question:
     terms: list[str]  # content morphemes (BM25)
     nouns: list[str]  # key nouns of this turn
     compounds: list[str]  # two-noun compounds of this turn and the turns it leans on
-    wants: str | None  # answer type: amount, percent, count, time, person, place, or None
+    wants: str | None  # answer type: amount, percent, count, time, person, place, name, or None
     counter: str | None  # the counter after 몇 (몇 명 -> 명)
     constraints: Constraints
     vec: np.ndarray  # unit query vector, blended with earlier turns for a follow-up
@@ -121,6 +125,8 @@ def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
             return KO_WH_COUNTED[tok.form]
         if tok.form in KO_WH and tok.tag in ("NNG", "NP", "MAG"):
             return KO_WH[tok.form], None
+        if tok.form in KO_NAME_NOUNS and tok.tag == "NNG":
+            return KO_NAME_NOUNS[tok.form], None
     for pattern, kind in _EN_WH:
         if pattern.search(text):
             return kind, None

@@ -39,7 +39,7 @@ EN_STOP = set(
     via without like since whether yet still already even ever kind kinds type types sort""".split()
 )
 # Korean nouns that only frame a question (얼마, 무엇, 몇) carry no content to look for.
-KO_QUESTION_NOUNS = {"얼마", "며칠", "무엇", "뭐", "몇", "어디", "언제", "누구", "어느", "어떤", "무슨", "왜", "어떻", "그", "이", "저", "것", "수", "등", "때"}
+KO_QUESTION_NOUNS = {"얼마", "며칠", "무엇", "뭐", "몇", "어디", "언제", "누구", "어느", "어떤", "무슨", "왜", "어떻", "그", "이", "저", "것", "수", "등", "때", "이름", "성함", "명칭"}
 
 
 def lang_of(text: str) -> str:

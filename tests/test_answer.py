@@ -50,6 +50,7 @@ def span_texts(sentence, wants, counter=None):
         ("펀드 규모는 900억원이다", None, None, []),
         ("국유림 약 600ha를 대상으로 풀베기", "amount", None, ["600ha"]),  # a Latin unit on the number
         ("총 50km 구간을 점검", "count", "km", ["50km"]),
+        ("데이터셋 K-MIMIC을 구축한 서울대병원", "name", None, ["MIMIC", "서울대병원"]),  # a name in either script
         ("제13회 포럼에서 미팅을 80회 이상 진행", "count", None, ["80회"]),
     ],
 )
@@ -123,6 +124,8 @@ def test_clause_is_not_a_lone_connective_before_a_clause_too_long_to_fit():
         ("count", "명", sig({"number", "count"}, {"인"}), True),
         ("count", "개", sig({"number", "count"}, {"년"}), False),
         ("person", None, sig({"name"}), True),
+        ("name", None, Signals(frozenset(), frozenset(), frozenset(), frozenset({"mimic"})), True),  # Latin script too
+        ("name", None, sig({"number", "amount"}), False),
         ("time", None, sig({"number", "time"}), True),
         (None, None, sig({"number", "amount"}), False),
     ],

@@ -27,6 +27,10 @@ def toks(text):
         ("Who chaired the meeting?", "person", None),
         ("어디에서 열렸나요?", "place", None),
         ("Where is the centre?", "place", None),
+        ("단장을 맡은 부이사장 이름이 뭐예요?", "name", None),  # a noun that asks for a name
+        ("그 청장님 성함이 어떻게 되나요?", "person", None),
+        ("What is the name of the dataset?", "name", None),
+        ("금감원장 이름으로 몇 건 보냈나요?", "count", "건"),  # 몇 + counter comes first
         ("What is the Data Generation LAB for?", None, None),
         ("이 제도의 목적은 무엇인가요?", None, None),
     ],
@@ -42,6 +46,12 @@ def test_constraints_years_numbers_names_and_attribute():
     assert c.quantities == ("100개",)
     assert "쿠팡" in c.names
     assert c.attribute == "자격"
+
+
+def test_a_noun_asking_for_a_name_is_neither_attribute_nor_key_noun():
+    text = "상장폐지 집중관리단 단장 이름이 뭐예요?"
+    assert constraints_of(toks(text), "ko", text).attribute == "단장"
+    assert "이름" not in key_nouns(toks(text))[0]
 
 
 def test_a_number_keeps_its_unit_but_not_a_noun_of_its_own_word():
