@@ -271,7 +271,7 @@ def type_agrees(wants: str | None, counter: str | None, sig) -> bool:
         return counter in sig.counters or (counter in ("명", "인") and bool({"명", "인"} & sig.counters))
     if wants in ("person", "place"):
         return "name" in sig.types
-    if wants == "name":  # a person's, an agency's or a product's: NNP or Latin script (K-MIMIC)
+    if wants == "name":  # a person's, an agency's or a product's: NNP or Latin script
         return bool(sig.names)
     if wants == "amount":
         return "amount" in sig.types or "percent" in sig.types

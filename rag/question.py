@@ -25,15 +25,12 @@ import numpy as np
 
 from .align import Alignment, align, embed_question, translation
 from .index import Index
-from .text import KO_QUESTION_NOUNS, PERCENT_UNITS, WH_DETERMINERS, YEAR, kiwi, normalize, question_lang, terms_of
+from .text import KO_NAME_NOUNS, KO_QUESTION_NOUNS, PERCENT_UNITS, WH_DETERMINERS, YEAR, kiwi, normalize, question_lang, terms_of
 
 # ---------------------------------------------------------------- linguistic data (not document data)
 
 # Korean wh-words (Kiwi forms) and the answer type they ask for; 며칠 is 몇 + 일 (how many days).
 KO_WH = {"얼마": "amount", "얼마나": "amount", "언제": "time", "누구": "person", "어디": "place"}
-# Nouns that ask for a name ("부이사장 이름이 뭐예요?", "그 성함 알려줘"): the answer is a name, not the
-# noun itself, which the evidence rarely repeats ("이종수 청장", not "청장 이름 이종수").
-KO_NAME_NOUNS = {"이름": "name", "성함": "person", "명칭": "name"}
 KO_WH_COUNTED = {"며칠": ("time", "일")}
 # The Korean wh-word of each answer type, for an English question put in the document's words.
 KO_WH_OF = {"amount": "얼마", "count": "몇", "time": "언제", "person": "누구", "place": "어디", "percent": "몇 퍼센트"}

@@ -39,7 +39,10 @@ EN_STOP = set(
     via without like since whether yet still already even ever kind kinds type types sort""".split()
 )
 # Korean nouns that only frame a question (얼마, 무엇, 몇) carry no content to look for.
-KO_QUESTION_NOUNS = {"얼마", "며칠", "무엇", "뭐", "몇", "어디", "언제", "누구", "어느", "어떤", "무슨", "왜", "어떻", "그", "이", "저", "것", "수", "등", "때", "이름", "성함", "명칭"}
+# Nouns that ask for a name ("그 위원장 이름이 뭐예요?", "성함 알려줘") and the answer type they ask for:
+# the answer is a name, not the noun itself, which the evidence rarely repeats ("홍길동 청장").
+KO_NAME_NOUNS = {"이름": "name", "성함": "person", "명칭": "name"}
+KO_QUESTION_NOUNS = {"얼마", "며칠", "무엇", "뭐", "몇", "어디", "언제", "누구", "어느", "어떤", "무슨", "왜", "어떻", "그", "이", "저", "것", "수", "등", "때", *KO_NAME_NOUNS}
 
 
 def lang_of(text: str) -> str:
