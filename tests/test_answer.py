@@ -11,6 +11,7 @@ from rag.answer import (
     Scorer,
     answer_spans,
     clause,
+    clause_coverage,
     coverage,
     decide,
     missing_weight,
@@ -20,6 +21,8 @@ from rag.answer import (
     quantity_found,
     question_row,
     rerank,
+    span_binding,
+    span_clause,
     taking,
     term_match,
     type_agrees,
@@ -142,6 +145,33 @@ def test_term_match_and_coverage():
     assert coverage(["펀드", "혁신"], {"펀드"}, "펀드", idf) == pytest.approx(0.25)
     assert missing_weight(["펀드", "혁신"], {"펀드"}, "펀드", idf) == pytest.approx(0.75)
     assert missing_weight(["펀드"], {"펀드"}, "펀드", idf) == 0.0
+
+
+def test_clause_coverage_wants_the_words_in_one_clause():
+    idf = {"은행": 1.0, "건수": 1.0, "__unknown__": 4.0}
+    scattered = "은행은 점검을 마쳤고, 위반 건수는 10건이다"
+    together = "은행의 위반 건수는 10건이다"
+    assert coverage(["은행", "건수"], set(), scattered, idf) == 1.0
+    assert clause_coverage(["은행", "건수"], scattered, idf) == pytest.approx(0.5)
+    assert clause_coverage(["은행", "건수"], together, idf) == 1.0
+
+
+def test_span_clause_is_bounded_by_commas_and_semicolons():
+    text = "A사는 5억원, B사는 3억원; C사는 1억원"
+    assert span_clause(text, (text.index("3억원"), text.index("3억원") + 3)) == " B사는 3억원"
+    assert span_clause(text, (0, 2)) == "A사는 5억원"
+
+
+def test_span_binding_finds_the_subject_beside_the_figure():
+    idf = {"인터넷은행": 3.0, "건수": 1.0, "__unknown__": 4.0}
+    text = "인터넷은행은 점검했고, 은행권 위반 건수는 1,174건"
+    span = (text.index("1,174건"), len(text))
+    bound, unbound = span_binding(["인터넷은행", "건수"], text, [span], idf)
+    # the subject is in another clause: only 은행 of its bigrams is beside the figure
+    assert bound == pytest.approx((3.0 * 0.25 + 1.0) / 4.0) and unbound == pytest.approx(0.75)
+    assert span_binding(["인터넷은행", "건수"], text, [], idf) == (0.0, 0.0)
+    near = "인터넷은행 위반 건수는 1,174건"
+    assert span_binding(["인터넷은행", "건수"], near, [(near.index("1,174건"), len(near))], idf) == (1.0, 0.0)
 
 
 def test_year_found_accepts_short_forms():
