@@ -216,15 +216,11 @@ def missing_weight(terms: list[str], bag: set[str], text: str, idf: dict[str, fl
 _CLAUSE_BREAK = re.compile(r"[,;\n]")
 
 
-def clauses(text: str) -> list[str]:
-    """The clauses of `text` (itself when it has no break)."""
-    return [part for part in _CLAUSE_BREAK.split(text) if part.strip()] or [text]
-
-
 def clause_coverage(terms: list[str], text: str, idf: dict[str, float]) -> float:
     """The best idf-weighted coverage of `terms` by one clause of `text` (the words asked about
     stated together, not scattered over a long sentence)."""
-    return max(coverage(terms, set(), part, idf) for part in clauses(text))
+    parts = [part for part in _CLAUSE_BREAK.split(text) if part.strip()] or [text]
+    return max(coverage(terms, set(), part, idf) for part in parts)
 
 
 def span_clause(text: str, span: tuple[int, int]) -> str:
@@ -242,9 +238,9 @@ def span_binding(terms: list[str], text: str, spans: list[tuple[int, int]], idf:
     clause). (0, 0) without spans."""
     if not spans:
         return 0.0, 0.0
-    held = [normalize(span_clause(text, span)).lower() for span in spans]
-    return (max(coverage(terms, set(), c, idf) for c in held),
-            min(missing_weight(terms, set(), c, idf) for c in held))
+    clauses = [normalize(span_clause(text, span)).lower() for span in spans]
+    return (max(coverage(terms, set(), c, idf) for c in clauses),
+            min(missing_weight(terms, set(), c, idf) for c in clauses))
 
 
 def year_found(year: str, text: str) -> bool:
@@ -282,7 +278,7 @@ FEATURES = (
     "cross_language", "foreign_sentence", "align_sentence", "align_weakest", "align_passage", "align_missing", "cross_sim_gap",
     "gloss_sentence", "gloss_passage",
     "follow_up", "sim_titled", "novelty", "new_span", "sim_translated",
-    "cov_clause", "cov_terms", "span_clause", "span_clause_missing", "gloss_clause", "gloss_span_clause",
+    "cov_clause", "cov_terms", "span_clause", "span_clause_missing",
 )
 # Answer types stated with a figure: a sentence without one cannot give them (on the development pool
 # the evidence of such a question holds a number 247 times in 250).
@@ -291,7 +287,7 @@ NUMERIC_TYPES = ("amount", "count", "percent", "time")
 GAP_FEATURES = ("own_sim", "sim_titled", "sim_translated", "bm25", "cov_sentence", "cov_context", "compound_sentence", "type_sentence", "span_support",
                 "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest",
                 "name_missing_sentence", "gloss_sentence", "novelty",
-                "cov_clause", "cov_terms", "span_clause", "span_clause_missing", "gloss_clause", "gloss_span_clause")
+                "cov_clause", "cov_terms", "span_clause", "span_clause_missing")
 FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
 _GAP_COLUMNS = [FEATURES.index(f) for f in GAP_FEATURES]
 
@@ -341,7 +337,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     # the development pool has English questions over Korean text only. A sentence in another language
     # than its passage (an English caption in a Korean release) is marked by `foreign_sentence`.
     cross = float(question.lang == "en" and any(lang_of(c.text) == "ko" for c in cands))
-    # the clause-level coverage compares words verbatim; an English question's words over Korean text are
+    # the clause-level signals compare words verbatim; an English question's words over Korean text are
     # dictionary translations, too loose for it (out of fold on the development pool, with them
     # English near-misses were refused less: 10.4 -> 6.9 %), so they are 0 there
     literal = 1.0 - cross
@@ -387,10 +383,6 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
         said = quoted(c)
         spans = answer_spans(said, question.wants, question.counter) if typed else []
         bound, unbound = span_binding(terms, said, spans, idf)
-        # an English question's clause-level signals: its words' dictionary translations in one clause
-        gloss_clause = max(alignment.glossed(part) for part in clauses(normalize(said).lower())) if alignment else 0.0
-        gloss_span = max((alignment.glossed(normalize(span_clause(said, sp)).lower()) for sp in spans),
-                         default=0.0) if alignment else 0.0
         rows.append([
             sims[i],
             sims[i] - sims.max(),
@@ -449,8 +441,6 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             literal * coverage(all_terms, bag, own, idf),
             literal * bound,
             literal * unbound,
-            gloss_clause,
-            gloss_span,
         ])
     return with_gaps(np.asarray(rows, dtype=np.float64))
 

@@ -12,7 +12,6 @@ from rag.answer import (
     answer_spans,
     clause,
     clause_coverage,
-    clauses,
     coverage,
     decide,
     missing_weight,
@@ -155,11 +154,6 @@ def test_clause_coverage_wants_the_words_in_one_clause():
     assert coverage(["은행", "건수"], set(), scattered, idf) == 1.0
     assert clause_coverage(["은행", "건수"], scattered, idf) == pytest.approx(0.5)
     assert clause_coverage(["은행", "건수"], together, idf) == 1.0
-
-
-def test_clauses_split_at_commas_semicolons_and_line_breaks():
-    assert clauses("A는 1, B는 2; C는 3\nD는 4") == ["A는 1", " B는 2", " C는 3", "D는 4"]
-    assert clauses("쉼표 없는 문장") == ["쉼표 없는 문장"] and clauses(",") == [","]
 
 
 def test_span_clause_is_bounded_by_commas_and_semicolons():
