@@ -1,0 +1,35 @@
+import importlib.util
+
+import numpy as np
+import pytest
+
+from rag.answer import FEATURES
+from rag.config import PROJECT_ROOT
+from rag.train import Example
+
+spec = importlib.util.spec_from_file_location("bench_oof", PROJECT_ROOT / "bench" / "oof.py")
+oof = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(oof)
+
+
+def example(collection: str, group: str = "same") -> Example:
+    rows = np.arange(2 * len(FEATURES), dtype=float).reshape(2, len(FEATURES))
+    return Example("q", "set.jsonl", "doc", "answerable", group, rows, np.array([1.0, 0.0]), 1.0, "ko", collection)
+
+
+def test_without_drops_a_feature_and_its_gap():
+    (e,) = oof.without([example("press_dev")], ["cov_clause"])
+    assert e.rows.shape == (2, len(FEATURES) - 2)
+    kept = [f for f in FEATURES if f not in ("cov_clause", "cov_clause_gap")]
+    assert e.rows[0, kept.index("sim")] == FEATURES.index("sim")
+    assert e.rows[1, -1] == len(FEATURES) + FEATURES.index(kept[-1])
+
+
+def test_without_refuses_an_unknown_feature():
+    with pytest.raises(SystemExit, match="unknown features: nope"):
+        oof.without([example("press_dev")], ["nope"])
+
+
+def test_collection_names_the_corpus_kind_and_language_pair():
+    assert oof.collection(example("korquad_train", "cross")) == "korquad_en"
+    assert oof.collection(example("press_dev")) == "press"
