@@ -3,6 +3,7 @@
     python bench/corpora.py
     python bench/oof.py --cache bench/.corpora/cache                               # the committed features
     python bench/oof.py --cache bench/.corpora/cache --drop cov_clause cov_terms span_clause span_clause_missing
+    python bench/oof.py --cache bench/.corpora/cache --train-also bench/sets/new.jsonl:press_dev:3
 
 The candidate rows of every development question are computed once (`rag.train.cached_examples`,
 memoised in `--cache`); the listed features (and their `_gap` columns) are then removed, and the
@@ -11,6 +12,10 @@ document), over `--seeds` dealings of the documents to folds. Prints, per collec
 or KorQuAD, same language or English over Korean text), the share of answerable questions whose best
 sentence is a gold one and the answerability AUC (answerable against unanswerable questions), and,
 at the 5 % false-abstain target, the share of unanswerable questions refused.
+
+`--train-also QUESTIONS:CORPUS:WEIGHT` adds a questions file to the training folds only (its
+questions join their documents' folds and are never measured): what more training questions give,
+measured on the same questions as without them.
 """
 
 from __future__ import annotations
@@ -47,25 +52,37 @@ def without(exs: list[train.Example], drop: list[str]) -> list[train.Example]:
     return [replace(e, rows=e.rows[:, keep]) for e in exs]
 
 
-def measure(exs: list[train.Example], seeds: int, c: float = 0.5) -> dict:
+def extra_pool(spec: str) -> train.Pool:
+    """`questions.jsonl:corpus_name:weight` -> a Pool over bench/.corpora/corpus_name."""
+    try:
+        path, corpus, weight = spec.rsplit(":", 2)
+        return train.Pool(Path(path), train.CORPORA / corpus, float(weight))
+    except ValueError:
+        raise SystemExit(f"--train-also wants QUESTIONS:CORPUS:WEIGHT, got {spec!r}") from None
+
+
+def measure(exs: list[train.Example], seeds: int, c: float = 0.5, measured: int | None = None) -> dict:
+    """Out-of-fold figures of the first `measured` examples (all by default); the rest only train."""
+    n = len(exs) if measured is None else measured
     right: dict[str, list[float]] = {}
     auc: dict[str, list[float]] = {}
     confs, corrects = [], []
     for seed in range(seeds):
         probs = train.oof_select(exs, 5, c, seed)
         rows, y, correct = train.question_rows(exs, probs)
-        conf = train.oof_answerable(exs, rows, y, 5, c, seed)
+        conf = train.oof_answerable(exs, rows, y, 5, c, seed)[:n]
+        correct = correct[:n]
         confs.append(conf)
         corrects.append(correct)
-        for i, e in enumerate(exs):
+        for i, e in enumerate(exs[:n]):
             if e.kind == "answerable":
                 right.setdefault(collection(e), []).append(correct[i])
-        for name in sorted({collection(e) for e in exs}):
-            sel = [i for i, e in enumerate(exs) if collection(e) == name and e.kind != "hard"]
+        for name in sorted({collection(e) for e in exs[:n]}):
+            sel = [i for i, e in enumerate(exs[:n]) if collection(e) == name and e.kind != "hard"]
             labels = [exs[i].kind == "answerable" for i in sel]
             if len(set(labels)) == 2:
                 auc.setdefault(name, []).append(roc_auc_score(labels, conf[sel]))
-    _, report = train.choose_thresholds(exs * seeds, np.concatenate(confs), np.concatenate(corrects), 0.05, seeds)
+    _, report = train.choose_thresholds(exs[:n] * seeds, np.concatenate(confs), np.concatenate(corrects), 0.05, seeds)
     return {
         "right_sentence": {k: round(100 * float(np.mean(v)), 1) for k, v in sorted(right.items())},
         "answerability_auc": {k: round(float(np.mean(v)), 3) for k, v in sorted(auc.items())},
@@ -79,12 +96,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drop", nargs="*", default=[], help="features to leave out (their gaps go too)")
     parser.add_argument("--seeds", type=int, default=3, help="dealings of the documents to folds")
     parser.add_argument("--cache", type=Path, default=None, help="keep the candidate rows here between runs")
+    parser.add_argument("--train-also", nargs="*", default=[], metavar="QUESTIONS:CORPUS:WEIGHT",
+                        help="questions files trained on but not measured")
     args = parser.parse_args(argv)
+    extra = [extra_pool(spec) for spec in args.train_also]
     with threadpool_limits(1):
         exs = [e for pool in train.DEFAULT_POOLS
                for e in train.cached_examples(pool, train.CORPORA, None, None, args.cache)]
-        result = measure(without(exs, args.drop), args.seeds)
-    print(json.dumps({"dropped": args.drop, "seeds": args.seeds, **result}, indent=1))
+        more = [e for pool in extra for e in train.cached_examples(pool, train.CORPORA, None, None, args.cache)]
+        result = measure(without(exs + more, args.drop), args.seeds, measured=len(exs))
+    print(json.dumps({"dropped": args.drop, "trained_also": args.train_also, "seeds": args.seeds, **result}, indent=1))
 
 
 if __name__ == "__main__":

@@ -33,3 +33,27 @@ def test_without_refuses_an_unknown_feature():
 def test_collection_names_the_corpus_kind_and_language_pair():
     assert oof.collection(example("korquad_train", "cross")) == "korquad_en"
     assert oof.collection(example("press_dev")) == "press"
+
+
+def test_extra_pool_reads_questions_corpus_and_weight():
+    pool = oof.extra_pool("bench/sets/x.jsonl:press_dev:2.5")
+    assert pool.questions.name == "x.jsonl" and pool.corpus.name == "press_dev" and pool.weight == 2.5
+    with pytest.raises(SystemExit, match="QUESTIONS:CORPUS:WEIGHT"):
+        oof.extra_pool("bench/sets/x.jsonl")
+
+
+def test_measure_reports_only_the_measured_examples():
+    rng = np.random.default_rng(0)
+
+    def ex(i: int, collection: str, kind: str) -> Example:
+        rows = rng.normal(size=(3, len(FEATURES)))
+        labels = np.array([1.0, 0.0, 0.0]) if kind == "answerable" else np.zeros(3)
+        return Example(f"q{i}", "set.jsonl", f"doc{i % 10}", kind, "same", rows, labels, 1.0, "ko", collection)
+
+    measured = [ex(i, "press_dev", "answerable" if i % 3 else "unanswerable") for i in range(40)]
+    extra = [ex(i, "korquad_train", "answerable" if i % 3 else "unanswerable") for i in range(40)]
+    result = oof.measure(measured + extra, seeds=1, measured=len(measured))
+    assert set(result["right_sentence"]) == {"press"}
+    assert set(result["answerability_auc"]) == {"press"}
+    everything = oof.measure(measured + extra, seeds=1)
+    assert set(everything["right_sentence"]) == {"press", "korquad"}
