@@ -52,13 +52,17 @@ def without(exs: list[train.Example], drop: list[str]) -> list[train.Example]:
     return [replace(e, rows=e.rows[:, keep]) for e in exs]
 
 
-def extra_pool(spec: str) -> train.Pool:
-    """`questions.jsonl:corpus_name:weight` -> a Pool over bench/.corpora/corpus_name."""
+def extra_pool(spec: str, root: Path = train.CORPORA) -> train.Pool:
+    """`questions.jsonl:corpus_name:weight` -> a Pool over root/corpus_name (bench/.corpora)."""
     try:
         path, corpus, weight = spec.rsplit(":", 2)
-        return train.Pool(Path(path), train.CORPORA / corpus, float(weight))
+        pool = train.Pool(Path(path), root / corpus, float(weight))
     except ValueError:
         raise SystemExit(f"--train-also wants QUESTIONS:CORPUS:WEIGHT, got {spec!r}") from None
+    for needed in (pool.questions, pool.corpus):
+        if not needed.exists():
+            raise SystemExit(f"--train-also: {needed} does not exist (corpora: `python bench/corpora.py`)")
+    return pool
 
 
 def measure(exs: list[train.Example], seeds: int, c: float = 0.5, measured: int | None = None) -> dict:

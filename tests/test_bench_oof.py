@@ -35,11 +35,16 @@ def test_collection_names_the_corpus_kind_and_language_pair():
     assert oof.collection(example("press_dev")) == "press"
 
 
-def test_extra_pool_reads_questions_corpus_and_weight():
-    pool = oof.extra_pool("bench/sets/x.jsonl:press_dev:2.5")
-    assert pool.questions.name == "x.jsonl" and pool.corpus.name == "press_dev" and pool.weight == 2.5
+def test_extra_pool_reads_questions_corpus_and_weight(tmp_path):
+    (tmp_path / "press_dev").mkdir()
+    questions = tmp_path / "x.jsonl"
+    questions.write_text("", encoding="utf-8")
+    pool = oof.extra_pool(f"{questions}:press_dev:2.5", tmp_path)
+    assert pool.questions == questions and pool.corpus == tmp_path / "press_dev" and pool.weight == 2.5
     with pytest.raises(SystemExit, match="QUESTIONS:CORPUS:WEIGHT"):
-        oof.extra_pool("bench/sets/x.jsonl")
+        oof.extra_pool(str(questions), tmp_path)
+    with pytest.raises(SystemExit, match="does not exist"):
+        oof.extra_pool(f"{questions}:korquad_train:1", tmp_path)
 
 
 def test_measure_reports_only_the_measured_examples():
