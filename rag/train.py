@@ -59,9 +59,11 @@ DEFAULT_POOLS = (
     Pool(SETS / "press_dev_nm.jsonl", CORPORA / "press_dev", 3.0),
     Pool(SETS / "press_dev_extra_en.jsonl", CORPORA / "press_dev", 3.0),
     Pool(SETS / "press_dev_extra_ko.jsonl", CORPORA / "press_dev", 3.0),
+    Pool(SETS / "press_dev_nm2.jsonl", CORPORA / "press_dev", 3.0),
     Pool(CORPORA / "korquad_train.jsonl", CORPORA / "korquad_train", 1.0),
     Pool(SETS / "korquad_train_en.jsonl", CORPORA / "korquad_train", 1.0),
     Pool(SETS / "korquad_train_unans.jsonl", CORPORA / "korquad_train", 2.0),
+    Pool(SETS / "korquad_train_nm.jsonl", CORPORA / "korquad_train", 2.0),
 )
 
 
