@@ -4,7 +4,9 @@
 #
 #   python bench/corpora.py && bash bench/pools.sh [OUT_DIR]
 #
-# dev pool: press_dev, press_dev_more, press_dev_nm, press_dev_extra_en and press_dev_extra_ko (+ press_dev_en and press_dev_nm_en, English, not trained on), korquad_train (+ its English and unanswerable sets): trained and tuned on.
+# dev pool: press_dev, press_dev_more, press_dev_nm, press_dev_nm2, press_dev_extra_en and press_dev_extra_ko
+# (+ press_dev_en and press_dev_nm_en, English, not trained on), korquad_train (+ its English, unanswerable and
+# near-miss sets): trained and tuned on.
 # validation pool (frozen, never tuned on): press_val, korquad_val (+ English and unanswerable), and
 # briefing_val (48 new questions on the bundled briefing).
 # regression: the bundled briefing's shared dev set.
@@ -30,9 +32,11 @@ run press_dev_nm $S/press_dev_nm.jsonl $C/press_dev
 run press_dev_extra_en $S/press_dev_extra_en.jsonl $C/press_dev
 run press_dev_extra_ko $S/press_dev_extra_ko.jsonl $C/press_dev
 run press_dev_nm_en $S/press_dev_nm_en.jsonl $C/press_dev
+run press_dev_nm2 $S/press_dev_nm2.jsonl $C/press_dev
 run korquad_train_ko $C/korquad_train.jsonl $C/korquad_train
 run korquad_train_en $S/korquad_train_en.jsonl $C/korquad_train
 run korquad_train_unans $S/korquad_train_unans.jsonl $C/korquad_train
+run korquad_train_nm $S/korquad_train_nm.jsonl $C/korquad_train
 echo "== validation pool (frozen)"
 run press_val $S/press_val.jsonl $C/press_val
 run korquad_val_ko $C/korquad_val.jsonl $C/korquad_val
