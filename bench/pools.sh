@@ -6,7 +6,8 @@
 #
 # dev pool: press_dev, press_dev_more, press_dev_nm, press_dev_nm2, press_dev_extra_en and press_dev_extra_ko
 # (+ press_dev_en and press_dev_nm_en, English, not trained on), korquad_train (+ its English, unanswerable and
-# near-miss sets): trained and tuned on.
+# near-miss sets): trained and tuned on. press_dev_en2, press_dev_nm3 and korquad_train_en2: development
+# questions not trained on (training on them changed nothing out of fold).
 # validation pool (frozen, never tuned on): press_val, korquad_val (+ English and unanswerable), and
 # briefing_val (48 new questions on the bundled briefing).
 # regression: the bundled briefing's shared dev set.
@@ -33,10 +34,13 @@ run press_dev_extra_en $S/press_dev_extra_en.jsonl $C/press_dev
 run press_dev_extra_ko $S/press_dev_extra_ko.jsonl $C/press_dev
 run press_dev_nm_en $S/press_dev_nm_en.jsonl $C/press_dev
 run press_dev_nm2 $S/press_dev_nm2.jsonl $C/press_dev
+run press_dev_en2 $S/press_dev_en2.jsonl $C/press_dev
+run press_dev_nm3 $S/press_dev_nm3.jsonl $C/press_dev
 run korquad_train_ko $C/korquad_train.jsonl $C/korquad_train
 run korquad_train_en $S/korquad_train_en.jsonl $C/korquad_train
 run korquad_train_unans $S/korquad_train_unans.jsonl $C/korquad_train
 run korquad_train_nm $S/korquad_train_nm.jsonl $C/korquad_train
+run korquad_train_en2 $S/korquad_train_en2.jsonl $C/korquad_train
 echo "== validation pool (frozen)"
 run press_val $S/press_val.jsonl $C/press_val
 run korquad_val_ko $C/korquad_val.jsonl $C/korquad_val
