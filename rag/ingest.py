@@ -595,8 +595,9 @@ def blocks(text: str) -> list[_Block]:
 # ---------------------------------------------------------------- sentences
 
 # A period after a number rarely ends a sentence in Korean policy text: dotted dates ("’21. 8월",
-# "2022. 8. 31.") and list numbers ("1. 개요"); it does before a capitalised English word.
-_SPLIT = re.compile(r"(?:(?<=[!?。])|(?<=\D\.))['\"’”)]*\s+(?=\S)|(?<=\d\.)\s+(?=[A-Z])")
+# "2022. 8. 31.") and list numbers ("1. 개요"); it does before a capitalised English word. Nor does
+# one after a lone capital letter: an initial ("드와이트 D. 아이젠하워") or a list letter ("A. 개요").
+_SPLIT = re.compile(r"(?:(?<=[!?。])|(?<=\D\.)(?<!(?<![A-Za-z])[A-Z]\.))['\"’”)]*\s+(?=\S)|(?<=\d\.)\s+(?=[A-Z])")
 
 
 def split_sentences(text: str) -> list[Sentence]:

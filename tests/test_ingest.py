@@ -62,6 +62,16 @@ def test_a_period_after_a_number_ends_no_sentence_unless_english_follows():
     ]
 
 
+
+def test_a_period_after_an_initial_ends_no_sentence():
+    text = "1952년에는 드와이트 D. 아이젠하워의 러닝메이트로 선출되었다. 그러나 USA. 다음 문장이다. A. 개요이다."
+    assert [s.text for s in split_sentences(text)] == [
+        "1952년에는 드와이트 D. 아이젠하워의 러닝메이트로 선출되었다.",
+        "그러나 USA.",
+        "다음 문장이다.",
+        "A. 개요이다.",
+    ]
+
 def test_heading_becomes_section_of_its_body_and_standalone_headlines_are_chunks(tiny_corpus):
     docs = load(tiny_corpus)
     chunks = chunk(docs, size=200)
