@@ -829,14 +829,30 @@ def leans_back(sentence: str) -> bool:
     return False
 
 
+def has_no_subject(sentence: str) -> bool:
+    """A whole sentence (it closes with a final ending) that names no subject or topic of its own, or
+    whose subject is a pronoun (그는, 이들은): Korean leaves out, or points back to, the subject the
+    sentence before named ("15세에 태학에 들어갔다."). A subject is a word marked by 이/가 or
+    은/는; 은/는 after another particle (2017년에는) marks a time or a place.
+    Example: has_no_subject("1880년 여름 그는 일본으로 건너갔다.") -> True"""
+    toks = kiwi().tokenize(sentence)
+    if not any(t.tag == "EF" for t in toks):  # a table cell or a bullet ("최대 -20점"), not a sentence
+        return False
+    for prev, tok in zip(toks, toks[1:]):
+        if tok.tag == "JKS" or (tok.tag == "JX" and tok.form in ("은", "는") and not prev.tag.startswith("J")):
+            return (prev.tag, prev.form) in _BACK_POINTING
+    return True
+
+
 def antecedent(index: Index, cand: Candidate) -> str:
     """The sentence before the candidate in its passage when the candidate points back to it ("" else):
-    quoted together, the answer says what "this device" or "that day" is."""
+    quoted together, the answer says what "this device" or "that day" is, or who "he" is."""
     sid = cand.sid
     if sid == 0 or index.sent_chunk[sid - 1] != index.sent_chunk[sid]:  # the passage's first sentence
         return ""
     before = _previous_sentence(index, sid)
-    return before if before and leans_back(index.sentences[sid].text) else ""
+    text = index.sentences[sid].text
+    return before if before and (leans_back(text) or has_no_subject(text)) else ""
 
 
 def _citation(n: int, hit: Hit, highlight: str = "") -> Citation:

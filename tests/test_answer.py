@@ -355,6 +355,23 @@ def test_leans_back_reads_an_opening_demonstrative(sentence, expected):
     assert leans_back(sentence) is expected
 
 
+
+@pytest.mark.parametrize(
+    "sentence,expected",
+    [
+        ("15세에 태학에 들어가게 되었다.", True),  # who did is the sentence before's subject
+        ("2017년에는 남우조연상을 수상하였다.", True),  # 는 after 에 marks a time, not a subject
+        ("1880년 여름 그는 일본으로 건너갔다.", True),  # a pronoun subject, not at the opening
+        ("정성공은 15세에 태학에 들어가게 되었다.", False),
+        ("이 번거로움을 해결해주는 제도가 있다.", False),
+        ("① 사고 발생 건당 최대 -20점", False),  # a bullet, not a sentence
+    ],
+)
+def test_has_no_subject_reads_particles(sentence, expected):
+    from rag.answer import has_no_subject
+
+    assert has_no_subject(sentence) is expected
+
 def test_a_sentence_that_points_back_is_quoted_with_the_one_before(tmp_path, fake_embedder):
     from rag.answer import AnswerConfig, Scorer, antecedent, candidates, compose
     from rag.config import Settings
@@ -424,3 +441,20 @@ def test_new_spans_drop_what_the_question_already_states(tiny_index):
     named = analyze(tiny_index, "퀘벡은 캐나다의 어느 도시인가?")
     s2 = "캐나다의 퀘벡과 밴쿠버"
     assert [s2[a:b] for a, b in new_spans(named, s2, answer_spans(s2, "place", None))] == ["밴쿠버"]
+
+
+def test_a_sentence_without_a_subject_is_quoted_with_the_one_naming_it(tmp_path, fake_embedder):
+    from rag.answer import antecedent, candidates
+    from rag.config import Settings
+    from rag.index import ensure
+    from rag.question import analyze
+    from rag.retrieve import search
+
+    from .conftest import write_corpus
+
+    corpus = write_corpus(tmp_path, {"bio.txt": "정성공은 명나라로 들어왔다. 15세에 태학에 들어가게 되었다.\n"})
+    index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
+    cands = candidates(index, search(index, analyze(index, "태학에 들어간 사람은?"), k=1))
+    by_text = {c.text: c for c in cands}
+    assert antecedent(index, by_text["15세에 태학에 들어가게 되었다."]) == "정성공은 명나라로 들어왔다."
+    assert antecedent(index, by_text["정성공은 명나라로 들어왔다."]) == ""
