@@ -844,15 +844,23 @@ def has_no_subject(sentence: str) -> bool:
     return True
 
 
-def antecedent(index: Index, cand: Candidate) -> str:
+def antecedent(index: Index, cand: Candidate, room: int | None = None) -> str:
     """The sentence before the candidate in its passage when the candidate points back to it ("" else):
-    quoted together, the answer says what "this device" or "that day" is, or who "he" is."""
+    quoted together, the answer says what "this device" or "that day" is, or who did what the
+    candidate says. A candidate without a subject gets it only when both fit in `room` characters
+    whole: cut to fit, the sentence before would crowd out the candidate's own figures (on the
+    development pool, the demonstrative's antecedent is worth its place even when cut, the subject's not)."""
     sid = cand.sid
     if sid == 0 or index.sent_chunk[sid - 1] != index.sent_chunk[sid]:  # the passage's first sentence
         return ""
     before = _previous_sentence(index, sid)
     text = index.sentences[sid].text
-    return before if before and (leans_back(text) or has_no_subject(text)) else ""
+    if not before:
+        return ""
+    if leans_back(text):
+        return before
+    fits = room is None or len(before) + 1 + len(quoted(cand)) <= room
+    return before if fits and has_no_subject(text) else ""
 
 
 def _citation(n: int, hit: Hit, highlight: str = "") -> Citation:
@@ -897,11 +905,12 @@ def compose(index: Index, question: Question, hits: list[Hit], config: AnswerCon
     lead = f"**{sentence[span[0]:span[1]]}** — " if span else ""
     marker = " [1]"
     frame = "" if lead else frames["answer"].format(body="")
-    before = antecedent(index, best)  # "이 기기는 …" is quoted with the sentence naming the device
+    room = config.max_chars - len(lead) - len(frame) - len(marker)
+    before = antecedent(index, best, room)  # "이 기기는 …" is quoted with the sentence naming the device
     if before:
         sentence = f"{before} {sentence}"
         span = (span[0] + len(before) + 1, span[1] + len(before) + 1) if span else None
-    quote = clause(sentence, span, terms, config.max_chars - len(lead) - len(frame) - len(marker))
+    quote = clause(sentence, span, terms, room)
     text = f"{lead}{frame}{quote}{marker}"
     parts = [index.sentences[i].text for i in best.parts]
     figure = sentence[span[0]:span[1]] if span else ""

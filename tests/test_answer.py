@@ -457,4 +457,5 @@ def test_a_sentence_without_a_subject_is_quoted_with_the_one_naming_it(tmp_path,
     cands = candidates(index, search(index, analyze(index, "태학에 들어간 사람은?"), k=1))
     by_text = {c.text: c for c in cands}
     assert antecedent(index, by_text["15세에 태학에 들어가게 되었다."]) == "정성공은 명나라로 들어왔다."
+    assert antecedent(index, by_text["15세에 태학에 들어가게 되었다."], room=30) == ""  # both do not fit whole
     assert antecedent(index, by_text["정성공은 명나라로 들어왔다."]) == ""
