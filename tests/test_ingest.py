@@ -52,25 +52,20 @@ def test_footnotes_stay_with_the_sentence_they_annotate():
     assert foot.context == "펀드**를 만든다."
 
 
-def test_a_period_after_a_number_ends_no_sentence_unless_english_follows():
-    text = "① ’21. 8월 내부망에 침투하였다. ❍ 2022. 8. 31. 중재판정부, 판정 선고. 1. 개요 It began in 2012. It grew."
-    assert [s.text for s in split_sentences(text)] == [
-        "① ’21. 8월 내부망에 침투하였다.",
-        "❍ 2022. 8. 31. 중재판정부, 판정 선고.",
-        "1. 개요 It began in 2012.",
-        "It grew.",
-    ]
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # a period after a number (dotted dates, list numbers) ends a sentence only before English
+        ("① ’21. 8월 내부망에 침투하였다. ❍ 2022. 8. 31. 중재판정부, 판정 선고. 1. 개요 It began in 2012. It grew.",
+         ["① ’21. 8월 내부망에 침투하였다.", "❍ 2022. 8. 31. 중재판정부, 판정 선고.", "1. 개요 It began in 2012.", "It grew."]),
+        # nor one after a lone capital letter: an initial or a list letter
+        ("1952년에는 드와이트 D. 아이젠하워의 러닝메이트로 선출되었다. 그러나 USA. 다음 문장이다. A. 개요이다.",
+         ["1952년에는 드와이트 D. 아이젠하워의 러닝메이트로 선출되었다.", "그러나 USA.", "다음 문장이다.", "A. 개요이다."]),
+    ],
+)
+def test_where_a_period_ends_a_sentence(text, expected):
+    assert [s.text for s in split_sentences(text)] == expected
 
-
-
-def test_a_period_after_an_initial_ends_no_sentence():
-    text = "1952년에는 드와이트 D. 아이젠하워의 러닝메이트로 선출되었다. 그러나 USA. 다음 문장이다. A. 개요이다."
-    assert [s.text for s in split_sentences(text)] == [
-        "1952년에는 드와이트 D. 아이젠하워의 러닝메이트로 선출되었다.",
-        "그러나 USA.",
-        "다음 문장이다.",
-        "A. 개요이다.",
-    ]
 
 def test_heading_becomes_section_of_its_body_and_standalone_headlines_are_chunks(tiny_corpus):
     docs = load(tiny_corpus)
