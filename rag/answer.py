@@ -832,9 +832,9 @@ def leans_back(sentence: str) -> bool:
 def has_no_subject(sentence: str) -> bool:
     """A whole sentence (it closes with a final ending) that names no subject or topic of its own, or
     whose subject is a pronoun (그는, 이들은): Korean leaves out, or points back to, the subject the
-    sentence before named ("15세에 태학에 들어갔다."). A subject is a word marked by 이/가 or
-    은/는; 은/는 after another particle (2017년에는) marks a time or a place.
-    Example: has_no_subject("1880년 여름 그는 일본으로 건너갔다.") -> True"""
+    sentence before named ("3월에 본사로 옮겼다."). A subject is a word marked by 이/가 or
+    은/는; 은/는 after another particle (올해에는) marks a time or a place.
+    Example: has_no_subject("지난해 그는 서울로 이사했다.") -> True"""
     toks = kiwi().tokenize(sentence)
     if not any(t.tag == "EF" for t in toks):  # a table cell or a bullet ("최대 -20점"), not a sentence
         return False

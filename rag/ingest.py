@@ -596,7 +596,7 @@ def blocks(text: str) -> list[_Block]:
 
 # A period after a number rarely ends a sentence in Korean policy text: dotted dates ("’21. 8월",
 # "2022. 8. 31.") and list numbers ("1. 개요"); it does before a capitalised English word. Nor does
-# one after a lone capital letter: an initial ("드와이트 D. 아이젠하워") or a list letter ("A. 개요").
+# one after a lone capital letter: an initial ("존 F. 케네디") or a list letter ("A. 개요").
 _SPLIT = re.compile(r"(?:(?<=[!?。])|(?<=\D\.)(?<!(?<![A-Za-z])[A-Z]\.))['\"’”)]*\s+(?=\S)|(?<=\d\.)\s+(?=[A-Z])")
 
 

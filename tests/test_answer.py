@@ -355,7 +355,6 @@ def test_leans_back_reads_an_opening_demonstrative(sentence, expected):
     assert leans_back(sentence) is expected
 
 
-
 @pytest.mark.parametrize(
     "sentence,expected",
     [
@@ -371,6 +370,7 @@ def test_has_no_subject_reads_particles(sentence, expected):
     from rag.answer import has_no_subject
 
     assert has_no_subject(sentence) is expected
+
 
 def test_a_sentence_that_points_back_is_quoted_with_the_one_before(tmp_path, fake_embedder):
     from rag.answer import AnswerConfig, Scorer, antecedent, candidates, compose
