@@ -6,7 +6,7 @@
     python bench/oof.py --cache bench/.corpora/cache --train-also bench/sets/new.jsonl:press_dev:3
 
 The candidate rows of every development question are computed once (`rag.train.cached_examples`,
-memoised in `--cache`); the listed features (and their `_gap` columns) are then removed, and the
+memoised in `--cache`); the listed features (and their `_gap` columns) are then set to 0 (as good as removed), and the
 selector and answerability model are fitted out of fold as `python -m rag.train` fits them (folds by
 document), over `--seeds` dealings of the documents to folds. Prints, per collection (press releases
 or KorQuAD, same language or English over Korean text), the share of answerable questions whose best
@@ -43,13 +43,19 @@ def collection(e: train.Example) -> str:
 
 
 def without(exs: list[train.Example], drop: list[str]) -> list[train.Example]:
-    """The examples with the columns of `drop` (and their gaps) removed."""
+    """The examples with the columns of `drop` (and their gaps) set to 0: a constant column gets no
+    weight in a standardised logistic regression, as if it were dropped, and the columns keep the
+    positions `answer.FEATURES` gives them."""
     unknown = [f for f in drop if f not in FEATURES]
     if unknown:
         raise SystemExit(f"unknown features: {', '.join(unknown)}")
-    gone = {FEATURES.index(f) for f in drop} | {FEATURES.index(f"{f}_gap") for f in drop if f"{f}_gap" in FEATURES}
-    keep = [i for i in range(len(FEATURES)) if i not in gone]
-    return [replace(e, rows=e.rows[:, keep]) for e in exs]
+    gone = sorted({FEATURES.index(f) for f in drop} | {FEATURES.index(f"{f}_gap") for f in drop if f"{f}_gap" in FEATURES})
+    out = []
+    for e in exs:
+        rows = e.rows.copy()
+        rows[:, gone] = 0.0
+        out.append(replace(e, rows=rows))
+    return out
 
 
 def extra_pool(spec: str, root: Path = train.CORPORA) -> train.Pool:

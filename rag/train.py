@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .answer import FEATURES, QUESTION_FEATURES, Linear, Scorer, candidates, features, question_row, threshold_group
+from .answer import FEATURES, QUESTION_FEATURES, SELECT_FEATURES, Linear, Scorer, candidates, features, question_row, selector_columns, threshold_group
 from .chat import Pipeline
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
@@ -137,10 +137,10 @@ def fit_linear(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ..
 
 
 def fit_select(exs: list[Example], c: float) -> Linear:
-    X = np.vstack([e.rows for e in exs])
+    X = selector_columns(np.vstack([e.rows for e in exs]))
     y = np.concatenate([e.labels for e in exs])
     w = np.concatenate([np.full(len(e.labels), e.weight) for e in exs])
-    return fit_linear(X, y, w, FEATURES, c)
+    return fit_linear(X, y, w, SELECT_FEATURES, c)
 
 
 def _folds(exs: list[Example], folds: int, seed: int = 0) -> list[int]:
@@ -163,7 +163,7 @@ def oof_select(exs: list[Example], folds: int, c: float, seed: int = 0) -> list[
         model = fit_select(train, c)
         for i, (e, g) in enumerate(zip(exs, fold)):
             if g == f:
-                out[i] = model.probabilities(e.rows)
+                out[i] = model.probabilities(selector_columns(e.rows))
     return out
 
 

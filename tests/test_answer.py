@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from rag.answer import (
+    ANSWERABILITY_ONLY,
     FEATURES,
     QUESTION_FEATURES,
+    SELECT_FEATURES,
     Candidate,
     Linear,
     Scorer,
@@ -13,6 +15,7 @@ from rag.answer import (
     clause,
     clause_coverage,
     coverage,
+    document_weights,
     decide,
     missing_weight,
     novelty,
@@ -147,6 +150,16 @@ def test_term_match_and_coverage():
     assert missing_weight(["펀드"], {"펀드"}, "펀드", idf) == 0.0
 
 
+def test_document_weights_favour_the_words_one_passage_of_the_document_uses():
+    idf = {"펀드": 2.0, "보증": 2.0, "__unknown__": 4.0}
+    passages = [({"펀드", "보증"}, "펀드 보증 한도"), ({"펀드"}, "펀드 조성 계획"), ({"펀드"}, "펀드 운용사 선정")]
+    w = document_weights(["펀드", "보증"], passages, idf)
+    assert w["보증"] > w["펀드"] > 0  # 펀드 is in every passage: it locates nothing inside the document
+    assert coverage(["펀드", "보증"], {"펀드", "보증"}, "펀드 보증", w) == 1.0
+    assert coverage(["펀드", "보증"], {"펀드"}, "펀드 조성", w) < coverage(["펀드", "보증"], {"펀드"}, "펀드 조성", idf)
+    assert document_weights(["신탁"], passages, idf)["신탁"] == max(w.values())  # an unseen term weighs most
+
+
 def test_clause_coverage_wants_the_words_in_one_clause():
     idf = {"은행": 1.0, "건수": 1.0, "__unknown__": 4.0}
     scattered = "은행은 점검을 마쳤고, 위반 건수는 10건이다"
@@ -211,7 +224,7 @@ def _linear(names, weight_on, weight):
 
 
 def _scorer(thresholds=None):
-    return Scorer(_linear(FEATURES, "sim", 5.0), _linear(QUESTION_FEATURES, "p_best", 5.0),
+    return Scorer(_linear(SELECT_FEATURES, "sim", 5.0), _linear(QUESTION_FEATURES, "p_best", 5.0),
                   thresholds or {"same": 0.5, "cross": 0.3})
 
 
@@ -220,6 +233,18 @@ def test_select_probabilities_are_monotone_in_a_positive_feature():
     rows[:, FEATURES.index("sim")] = [0.2, 0.5, 0.9]
     p = _scorer().probabilities(rows)
     assert np.all(np.diff(p) > 0) and np.all((0 < p) & (p < 1))
+
+
+def test_the_selector_does_not_read_the_answerability_only_features():
+    rows = np.random.default_rng(1).random((3, len(FEATURES)))
+    answerable = _linear(QUESTION_FEATURES, "cov_local", 5.0)
+    s = Scorer(_linear(SELECT_FEATURES, "sim", 5.0), answerable, {"same": 0.5, "cross": 0.3})
+    changed = rows.copy()
+    changed[:, [FEATURES.index(f) for f in ANSWERABILITY_ONLY]] += 1.0
+    assert "cov_local" in FEATURES and "cov_local" not in SELECT_FEATURES
+    assert np.array_equal(s.probabilities(rows), s.probabilities(changed))
+    p = s.probabilities(rows)
+    assert s.confidence(changed, p) > s.confidence(rows, p)
 
 
 def test_question_row_is_the_best_row_plus_how_clearly_it_won():
@@ -390,8 +415,8 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before(tmp_path, fak
     assert antecedent(index, pointing) == "닌텐도는 휴대용 기기 포켓 피카츄를 발표했다."
     assert antecedent(index, next(c for c in cands if c is not pointing)) == ""
     # a scorer that always answers with the sentence holding the question's words
-    n = len(FEATURES)
-    select = Linear(FEATURES, np.zeros(n), np.ones(n), np.eye(n)[FEATURES.index("cov_sentence")] * 10, -5.0)
+    n = len(SELECT_FEATURES)
+    select = Linear(SELECT_FEATURES, np.zeros(n), np.ones(n), np.eye(n)[SELECT_FEATURES.index("cov_sentence")] * 10, -5.0)
     m = len(QUESTION_FEATURES)
     always = Linear(QUESTION_FEATURES, np.zeros(m), np.ones(m), np.zeros(m), 5.0)
     answer = compose(index, q, hits, AnswerConfig(Scorer(select, always, {"same": 0.5, "cross": 0.5})))
@@ -419,8 +444,8 @@ def test_the_wh_words_particle_picks_the_figure_of_a_change(tmp_path, fake_embed
 
     corpus = write_corpus(tmp_path, {"rule.txt": text})
     index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
-    n, m = len(FEATURES), len(QUESTION_FEATURES)
-    select = Linear(FEATURES, np.zeros(n), np.ones(n), np.eye(n)[FEATURES.index("cov_sentence")] * 10, -5.0)
+    n, m = len(SELECT_FEATURES), len(QUESTION_FEATURES)
+    select = Linear(SELECT_FEATURES, np.zeros(n), np.ones(n), np.eye(n)[SELECT_FEATURES.index("cov_sentence")] * 10, -5.0)
     always = Linear(QUESTION_FEATURES, np.zeros(m), np.ones(m), np.zeros(m), 5.0)
     config = AnswerConfig(Scorer(select, always, {"same": 0.5, "cross": 0.5}))
     for question, lead in asked:
