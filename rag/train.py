@@ -8,7 +8,8 @@ Unanswerable questions give rows that are all 0, and every answerable question w
 sentence also gives a *hard* unanswerable copy: the same question with the gold sentence (and any
 sentence holding the answer) removed from its candidates.
 
-Two logistic regressions (scikit-learn, deterministic lbfgs): `select` on the sentence rows, and
+Two logistic regressions (scikit-learn, deterministic lbfgs): `select` on the sentence rows (their
+`answer.SELECT_FEATURES` columns: a few columns only the answerability model reads), and
 `answerable` on one row per question (the best sentence's features and how clearly it won, from
 out-of-fold selector probabilities), labelled 1 when the question is answerable (unanswerable
 questions and the hard copies are 0; rows weighted by kind, `KIND_WEIGHTS`). The abstention
