@@ -6,9 +6,9 @@
     python bench/oof.py --cache bench/.corpora/cache --train-also bench/sets/new.jsonl:press_dev:3
 
 The candidate rows of every development question are computed once (`rag.train.cached_examples`,
-memoised in `--cache`); the listed features (and their `_gap` columns) are then set to 0 (as good as removed), and the
-selector and answerability model are fitted out of fold as `python -m rag.train` fits them (folds by
-document), over `--seeds` dealings of the documents to folds. Prints, per collection (press releases
+memoised in `--cache`); the listed features (and their `_gap` columns) are then set to 0 (as good as
+removed), and the selector and answerability model are fitted out of fold as `python -m rag.train`
+fits them (folds by document), over `--seeds` dealings of the documents to folds. Prints, per collection (press releases
 or KorQuAD, same language or English over Korean text), the share of answerable questions whose best
 sentence is a gold one and the answerability AUC (answerable against unanswerable questions), and,
 at the 5 % false-abstain target, the share of unanswerable questions refused.
