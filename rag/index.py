@@ -197,9 +197,9 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
 
 
 def embedded_sentence(sentence: Sentence) -> str:
-    """The text a sentence's vector embeds: a footnote with the sentence it annotates (alone it has
-    figures but no subject)."""
-    return f"{sentence.context} {sentence.text}" if sentence.is_footnote and sentence.context else sentence.text
+    """The text a sentence's vector embeds: a footnote with the sentence it annotates, a table row
+    with its table's header row (alone either has figures but no subject)."""
+    return f"{sentence.context} {sentence.text}" if sentence.context else sentence.text
 
 
 def titled_sentence(title: str, text: str) -> str:

@@ -43,7 +43,7 @@ class Document:
 @dataclass(frozen=True)
 class Sentence:
     text: str
-    context: str = ""  # for a footnote: the sentence it annotates; otherwise ""
+    context: str = ""  # a footnote's: the sentence it annotates; a table row's: its table's header row
     is_footnote: bool = False
 
 
@@ -250,6 +250,8 @@ _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060]")
 _ENDS = re.compile(r"[.!?。…:;：]['\"’”)\]]*$|[다음함임됨]$")
 # A line that starts a new item: bullets, numbering, footnote marks, page markers.
 _STARTS_ITEM = re.compile(r"^\s*([-–•·○●□■▪▶▷◆◇※→*➊-➓❶-❿①-⑳]|\(?\d+[.)]\s|[가-하][.)]\s|\[\d+\]|제\s*\d+\s*[조장절항])")
+# A row of a Markdown or pipe table ("| 구분 | 내용 |"): one line of its own, never a wrapped sentence.
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*[-–—]\s*\d{1,3}\s*[-–—]\s*$")  # "- 8 -" between two pages of a PDF export
 _HANGUL_END = re.compile(r"[\uac00-\ud7a3]$")
 _HANGUL_START = re.compile(r"^[\uac00-\ud7a3]")
@@ -302,7 +304,8 @@ def tidy(text: str) -> str:
             continue
         if _PAGE_NUMBER.match(line):
             continue
-        new_item = _STARTS_ITEM.match(line) or _ENDS.search(current.rstrip())
+        new_item = (_STARTS_ITEM.match(line) or _ENDS.search(current.rstrip())
+                    or _TABLE_ROW.match(line) or _TABLE_ROW.match(current))
         if broken:
             if current and not new_item:
                 current = _join(current + (" " if gap else ""), line)
@@ -546,7 +549,7 @@ def _wrapped(paras: list[list[tuple[str, int]]]) -> tuple[list[list[tuple[str, i
         return paras, [set() for _ in paras]
     # Hard-wrapped text comes in runs of lines of about the same width that stop mid-sentence;
     # a title, a list item or a one-line paragraph does not.
-    open_ended = [not _CLOSED.search(normalize(t)) for t in flat]
+    open_ended = [not _CLOSED.search(normalize(t)) and not _TABLE_ROW.match(t) for t in flat]
     wrapped_at: set[int] = set()
     for i, t in enumerate(flat):
         if not open_ended[i] or len(t) < 30:
@@ -560,7 +563,8 @@ def _wrapped(paras: list[list[tuple[str, int]]]) -> tuple[list[list[tuple[str, i
     position = {id(line): i for i, line in enumerate(p_line for p in paras for p_line in p)}
 
     def continues(line: tuple[str, int], nxt: tuple[str, int]) -> bool:
-        return position[id(line)] in wrapped_at and not _STRUCTURE.match(nxt[0]) and not _FOOTNOTE.match(nxt[0])
+        return (position[id(line)] in wrapped_at and not _STRUCTURE.match(nxt[0]) and not _FOOTNOTE.match(nxt[0])
+                and not _TABLE_ROW.match(nxt[0]))
 
     merged: list[list[tuple[str, int]]] = []
     for para in paras:
@@ -601,12 +605,19 @@ _SPLIT = re.compile(r"(?:(?<=[!?。])|(?<=\D\.)(?<!(?<![A-Za-z])[A-Z]\.))['\"’
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """Sentences of a passage; footnote lines carry the sentence they annotate as context."""
+    """Sentences of a passage. A footnote line carries the sentence it annotates as context; a table
+    row is one sentence and carries its table's first row (the column headings) as context."""
     out: list[Sentence] = []
+    header = ""  # the first row of the table being read
     for line in text.split("\n"):
         line = line.strip()
         if not line:
             continue
+        if _TABLE_ROW.match(line):
+            out.append(Sentence(text=line, context=header))
+            header = header or line
+            continue
+        header = ""
         mark = _FOOTNOTE.match(line)
         if mark:
             stars = mark.group(1).strip()

@@ -306,3 +306,11 @@ def test_document_metadata_is_persisted_and_a_sidecar_change_rebuilds(tiny_setti
     sidecar.write_text(json.dumps({"file": "parks.md", "title": "Parks plan 2026"}) + "\n", encoding="utf-8")
     rebuilt = ensure(tiny_settings, fake_embedder, progress=False)
     assert {c.title for c in rebuilt.chunks if c.chunk_id.startswith("parks.md#")} == {"Parks plan 2026"}
+
+
+def test_a_table_row_is_embedded_with_its_header_row():
+    from rag.ingest import Sentence
+
+    row = Sentence("| 예산 | 100억원 | 200억원 |", context="| 구분 | 2025년 | 2026년 |")
+    assert embedded_sentence(row) == "| 구분 | 2025년 | 2026년 | | 예산 | 100억원 | 200억원 |"
+    assert embedded_sentence(Sentence("예산은 100억원이다.")) == "예산은 100억원이다."

@@ -525,3 +525,40 @@ def test_abuse_sidecar_is_never_indexed_even_with_document_text(tmp_path):
     (corpus / "metadata.jsonl").write_text('{"file": "a.txt", "title": "사이드카 제목"}\n' * 3, encoding="utf-8")
     chunks = chunk(load(corpus))
     assert chunks and not any("사이드카" in c.text or c.chunk_id.startswith("metadata") for c in chunks)
+
+
+# ---------------------------------------------------------------- tables
+
+TABLE = (
+    "상장폐지 요건은 다음과 같이 강화된다\n\n"
+    "|                        | 코스닥                                          | 코스피                                          |\n"
+    "|------------------------|-------------------------------------------------|-------------------------------------------------|\n"
+    "| 시가총액기준 조기화    | ['26.7월] 150 → 200억원 ['27.1월] 200 → 300억원 | ['26.7월] 200 → 300억원 ['27.1월] 300 → 500억원 |\n"
+    "| 동전주 요건 신설       | 신설                                            | 좌동                                            |\n"
+    "| 공시위반 요건 등 강화  | 누적벌점 15점 → 10점, 중대·고의 위반 추가       | 좌동                                            |\n\n"
+    "둘째, 상장폐지 심사 절차를 효율화한다.\n"
+)
+
+
+def test_table_rows_of_equal_width_stay_rows_not_a_wrapped_sentence():
+    # rows of one width that end without a sentence end look like hard-wrapped lines; they are not
+    padded = TABLE + "".join(f"\n제{i}조 짧은 조항이다.\n" for i in range(20))
+    for text in (tidy(padded), "\n".join(t for t, _ in blocks(padded)[1].lines)):
+        rows = [ln for ln in text.split("\n") if ln.startswith("| 시가총액") or ln.startswith("| 동전주")]
+        assert len(rows) == 2, text[:400]
+    body = next(b for b in blocks(padded) if "동전주" in b.text)
+    assert body.soft == set()
+
+
+def test_a_table_row_is_one_sentence_with_its_header_row_as_context():
+    sents = split_sentences("표는 다음과 같다.\n| 구분 | 2025년 | 2026년 |\n| 예산 | 100억원. 증액 | 200억원 |\n| 인원 | 10명 | 20명 |\n끝이다.")
+    assert [s.text for s in sents] == ["표는 다음과 같다.", "| 구분 | 2025년 | 2026년 |", "| 예산 | 100억원. 증액 | 200억원 |",
+                                      "| 인원 | 10명 | 20명 |", "끝이다."]
+    assert [s.context for s in sents] == ["", "", "| 구분 | 2025년 | 2026년 |", "| 구분 | 2025년 | 2026년 |", ""]
+    assert not any(s.is_footnote for s in sents)
+
+
+def test_a_chunked_table_keeps_one_row_per_line():
+    chunks = chunk([Document("corpus/t.md", "t.md", tidy(TABLE))], size=500)  # as `load` reads it
+    text = next(c.text for c in chunks if "동전주" in c.text)
+    assert "\n| 동전주 요건 신설 | 신설 | 좌동 |\n" in text
