@@ -44,7 +44,7 @@ from .text import Signals
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v19"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v20"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass
