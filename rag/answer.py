@@ -4,7 +4,7 @@ Small pure steps, each testable with hand-built inputs:
 
     candidates(index, hits)             the sentences of the retrieved passages
     features(index, question, cands)    one row of general signals per sentence (FEATURES)
-    Scorer.probabilities(rows)          sentence selection: a logistic regression (`python -m rag.train`)
+    Scorer.probabilities(rows)          sentence selection: small learned models (`python -m rag.train`)
     decide(question, cands, ...)        the best sentence, or None when the answerability model's
                                         calibrated probability is below the threshold chosen on the
                                         development pool for a target false-abstain rate
@@ -533,6 +533,7 @@ class Linear:
 
     def to_dict(self) -> dict:
         return {
+            "kind": "linear",
             "features": list(self.features),
             "mean": self.mean.round(8).tolist(),
             "scale": self.scale.round(8).tolist(),
@@ -543,6 +544,68 @@ class Linear:
     @classmethod
     def from_dict(cls, d: dict) -> "Linear":
         return cls(tuple(d["features"]), np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), float(d["intercept"]))
+
+
+@dataclass(frozen=True)
+class Perceptron:
+    """One hidden layer of rectified units over named, standardised features, and a logistic output."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    hidden: np.ndarray  # (features, units)
+    hidden_bias: np.ndarray  # (units,)
+    out: np.ndarray  # (units,)
+    out_bias: float
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.zeros(0)
+        h = np.maximum(((rows - self.mean) / self.scale) @ self.hidden + self.hidden_bias, 0.0)
+        return 1.0 / (1.0 + np.exp(-(h @ self.out + self.out_bias)))
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": "perceptron",
+            "features": list(self.features),
+            "mean": self.mean.round(8).tolist(),
+            "scale": self.scale.round(8).tolist(),
+            "hidden": self.hidden.round(8).tolist(),
+            "hidden_bias": self.hidden_bias.round(8).tolist(),
+            "out": self.out.round(8).tolist(),
+            "out_bias": round(float(self.out_bias), 8),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Perceptron":
+        return cls(tuple(d["features"]), np.array(d["mean"]), np.array(d["scale"]), np.array(d["hidden"]),
+                   np.array(d["hidden_bias"]), np.array(d["out"]), float(d["out_bias"]))
+
+
+@dataclass(frozen=True)
+class Mean:
+    """The mean of several models' probabilities (all over the same features)."""
+
+    members: tuple[Linear | Perceptron, ...]
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.members[0].features
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        return np.mean([m.probabilities(rows) for m in self.members], axis=0) if len(rows) else np.zeros(0)
+
+    def to_dict(self) -> dict:
+        return {"kind": "mean", "members": [m.to_dict() for m in self.members]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Mean":
+        return cls(tuple(model_from_dict(m) for m in d["members"]))
+
+
+def model_from_dict(d: dict) -> Linear | Perceptron | Mean:
+    kinds = {"linear": Linear, "perceptron": Perceptron, "mean": Mean}
+    return kinds[d.get("kind", "linear")].from_dict(d)
 
 
 # The answerability model sees the chosen sentence's row, how clearly the selector preferred it, and
@@ -572,16 +635,17 @@ def question_row(rows: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Scorer:
-    """Two small logistic regressions and the abstention thresholds (written by rag/train.py):
+    """Two small learned models and the abstention thresholds (written by rag/train.py):
 
-    - `select` scores each candidate sentence (is it the one holding the answer?);
+    - `select` scores each candidate sentence (is it the one holding the answer?): the mean of a
+      logistic regression and a perceptron with one small hidden layer (`Mean`);
     - `answerable` scores the question given its best sentence (do the candidates hold the answer?).
     The answer is withheld when `answerable` falls below `thresholds["same"]` (question and evidence in
     one language) or `thresholds["cross"]` (an English question over Korean text), each chosen on the
     development pool for a target false-abstain rate.
     """
 
-    select: Linear
+    select: Linear | Mean
     answerable: Linear
     thresholds: dict[str, float]
     meta: dict = field(default_factory=dict)
@@ -596,7 +660,7 @@ class Scorer:
 
     def to_dict(self) -> dict:
         return {
-            "format": "rag-answerer v2",
+            "format": "rag-answerer v3",
             "select": self.select.to_dict(),
             "answerable": self.answerable.to_dict(),
             "thresholds": {k: round(float(v), 6) for k, v in self.thresholds.items()},
@@ -609,10 +673,12 @@ class Scorer:
     @classmethod
     def load(cls, path: Path = DEFAULT_MODEL) -> "Scorer":
         d = json.loads(Path(path).read_text(encoding="utf-8"))
-        if (d.get("format") != "rag-answerer v2" or tuple(d["select"]["features"]) != SELECT_FEATURES
-                or tuple(d["answerable"]["features"]) != QUESTION_FEATURES):
+        if d.get("format") != "rag-answerer v3":
+            raise ValueError(f"{path} was written by another version of the answerer: run `python -m rag.train`")
+        select, answerable = model_from_dict(d["select"]), Linear.from_dict(d["answerable"])
+        if select.features != SELECT_FEATURES or answerable.features != QUESTION_FEATURES:
             raise ValueError(f"{path} was trained for other features: run `python -m rag.train`")
-        return cls(Linear.from_dict(d["select"]), Linear.from_dict(d["answerable"]), dict(d["thresholds"]), d.get("meta", {}))
+        return cls(select, answerable, dict(d["thresholds"]), d.get("meta", {}))
 
 
 # ---------------------------------------------------------------- decide

@@ -38,10 +38,13 @@ def test_trained_scorer_prefers_the_gold_sentences_and_records_its_data(pool, tm
     assert scorer.select.features == SELECT_FEATURES and set(scorer.thresholds) == {"same", "cross"}
     assert scorer.meta["examples"]["unanswerable"] == 2 and scorer.meta["examples"]["hard"] >= 1
     assert scorer.meta["trained_on"][0]["questions"] == "questions.jsonl"
-    scorer.save(tmp_path / "m.json")
-    assert np.allclose(Scorer.load(tmp_path / "m.json").select.coef, scorer.select.coef)
-    # what the fit learned on the labelled rows: gold sentences score higher than the others on average
     from rag.train import examples
+
+    scorer.save(tmp_path / "m.json")
+    rows = np.vstack([e.rows for e in examples(pool, tmp_path / "idx", embedder=fake_embedder)])
+    assert np.allclose(Scorer.load(tmp_path / "m.json").probabilities(rows), scorer.probabilities(rows), atol=1e-6)
+    assert [type(m).__name__ for m in scorer.select.members] == ["Linear", "Perceptron"]
+    # what the fit learned on the labelled rows: gold sentences score higher than the others on average
 
     exs = [e for e in examples(pool, tmp_path / "idx", embedder=fake_embedder) if e.labels.any()]
     gold = np.mean([scorer.probabilities(e.rows)[e.labels == 1].mean() for e in exs])
