@@ -593,7 +593,7 @@ class Mean:
         return self.members[0].features
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        return np.mean([m.probabilities(rows) for m in self.members], axis=0) if len(rows) else np.zeros(0)
+        return np.mean([m.probabilities(rows) for m in self.members], axis=0)
 
     def to_dict(self) -> dict:
         return {"kind": "mean", "members": [m.to_dict() for m in self.members]}
@@ -605,7 +605,7 @@ class Mean:
 
 def model_from_dict(d: dict) -> Linear | Perceptron | Mean:
     kinds = {"linear": Linear, "perceptron": Perceptron, "mean": Mean}
-    return kinds[d.get("kind", "linear")].from_dict(d)
+    return kinds[d["kind"]].from_dict(d)
 
 
 # The answerability model sees the chosen sentence's row, how clearly the selector preferred it, and

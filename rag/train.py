@@ -8,11 +8,10 @@ Unanswerable questions give rows that are all 0, and every answerable question w
 sentence also gives a *hard* unanswerable copy: the same question with the gold sentence (and any
 sentence holding the answer) removed from its candidates.
 
-Two models (scikit-learn, seeded): `select` on the sentence rows (their `answer.SELECT_FEATURES`
-columns: a few columns only the answerability model reads), the mean of a logistic regression and a
-small perceptron (`PERCEPTRON`), and a logistic regression
-`answerable` on one row per question (the best sentence's features and how clearly it won, from
-out-of-fold selector probabilities), labelled 1 when the question is answerable (unanswerable
+Two models (scikit-learn, seeded). `select`, the mean of a logistic regression and a small perceptron
+(`PERCEPTRON`), on the sentence rows (their `answer.SELECT_FEATURES` columns: a few columns only the
+answerability model reads). `answerable`, a logistic regression on one row per question (the best
+sentence's features and how clearly it won, from out-of-fold selector probabilities), labelled 1 when the question is answerable (unanswerable
 questions and the hard copies are 0; rows weighted by kind, `KIND_WEIGHTS`). The abstention
 thresholds come from out-of-fold answerability (folds grouped by document, so no question is scored
 by a model that saw its document; pooled over `REPEATS` ways of dealing the documents to folds): for each threshold group ("same" language, "cross" = English
@@ -127,13 +126,18 @@ def examples(pool: Pool, index_root: Path, k: int | None = None, embedder: Embed
     return out
 
 
+def standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and spread (1 for a constant column), which the fitted models keep."""
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    return X.mean(axis=0), scale
+
+
 def fit_linear(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...], c: float) -> Linear:
     """Standardise and fit a logistic regression (deterministic lbfgs)."""
     from sklearn.linear_model import LogisticRegression
 
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = standardiser(X)
     model = LogisticRegression(C=c, max_iter=5000, solver="lbfgs")
     model.fit((X - mean) / scale, y, sample_weight=w)
     return Linear(names, mean, scale, model.coef_[0], float(model.intercept_[0]))
@@ -154,9 +158,7 @@ def fit_perceptron(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = standardiser(X)
     model = MLPClassifier(hidden_layer_sizes=(PERCEPTRON["units"],), alpha=PERCEPTRON["alpha"], max_iter=PERCEPTRON["epochs"],
                           batch_size=min(1024, len(X)), learning_rate_init=1e-3, tol=1e-5, random_state=0)
     with warnings.catch_warnings():
