@@ -2,7 +2,13 @@
 # Evaluate the answerer on every pool through `python -m rag.eval`, scored by the shared scorer
 # (answers capped at 250 characters). The README's figures come from this script.
 #
-#   python bench/corpora.py && bash bench/pools.sh [OUT_DIR]
+#   python bench/corpora.py && bash bench/pools.sh [OUT_DIR [PATTERN]]
+#
+# PATTERN (an extended regular expression) keeps the sets whose name it matches: two runs side by side,
+#   OMP_NUM_THREADS=1 bash bench/pools.sh OUT '^(press_dev|korquad_train)' &
+#   OMP_NUM_THREADS=1 bash bench/pools.sh OUT '^dev$|_val'
+# (the development and the validation pool) finish sooner than one run: with two threads each, two
+# processes' embedder threads contend for the 2 cores.
 #
 # dev pool: press_dev, press_dev_more, press_dev_nm, press_dev_nm2, press_dev_extra_en and press_dev_extra_ko
 # (+ press_dev_en and press_dev_nm_en, English, not trained on), korquad_train (+ its English, unanswerable and
@@ -14,11 +20,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-bench/.results}
+ONLY=${2:-.}
 C=bench/.corpora
 S=bench/sets
 mkdir -p "$OUT"
 
 run() {  # name questions corpus
+  [[ "$1" =~ $ONLY ]] || return 0
   python -m rag.eval "$2" --out "$OUT/$1.jsonl" --corpus "$3" --index "$C/index_$(basename "$3")" --no-progress >/dev/null
   printf "%-22s %s\n" "$1" "$(python ../shared/eval/score.py "$2" "$OUT/$1.jsonl" --max-answer 250 | tail -1)"
 }

@@ -8,6 +8,8 @@
 - `chunks.json`     the passage/sentence table (text, offsets, heading, footnote anchors, morphemes);
 - `sentences.npy`   one vector per sentence, for picking the answer inside a passage;
 - `sentences_titled.npy` one more per sentence, embedded after its document's title (the answerer's);
+- `clauses.npy`     one vector per clause of each sentence (`text.clause_spans` of its quoted
+                    form), in sentence order; `chunks.json` holds where each sentence's clauses start;
 - `vocab.npy`       query-side vectors of the corpus's Korean nouns (cross-language alignment);
 - `embed_cache.npz` passage vectors by content hash, reused by the next rebuild;
 - `manifest.json`   format version, model, chunking settings and the corpus files' sha256.
@@ -40,11 +42,11 @@ from .config import Settings
 from .embed import CachedEmbedder, Embedder, make_embedder
 from .errors import IndexUnavailable, NoDocuments
 from .ingest import Chunk, Sentence, chunk, input_files, load
-from .text import Signals
+from .text import Signals, clause_spans, unmarked
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v20"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v21"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass
@@ -63,6 +65,8 @@ class Index:
     sent_vocab: list[list[int]]  # vocabulary ids of each sentence
     sent_signals: list[Signals]  # what kind of answer each sentence can give (Kiwi tags)
     sent_title_vecs: np.ndarray  # each sentence embedded after its document's title (titled_sentence)
+    clause_vecs: np.ndarray  # each clause of each sentence's quoted form (sentence_clauses), in sentence order
+    clause_start: np.ndarray  # (n_sentences + 1,): sentence i's clauses are clause_vecs[clause_start[i]:clause_start[i + 1]]
     sentences: list[Sentence] = field(init=False)
     sent_chunk: np.ndarray = field(init=False)  # passage position of each sentence
     chunk_vecs: np.ndarray = field(init=False)  # passage vectors, read once from the FAISS store
@@ -142,11 +146,16 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     sent_phrases = noun_phrases_batch(sent_texts)
     vocab = sorted({p for ps in chunk_phrases + sent_phrases for p in ps})
     vocab_id = {p: i for i, p in enumerate(vocab)}
-    todo = cache.count_missing(chunk_texts + sent_embed_texts + sent_title_texts) + cache.count_missing(vocab, query=True)
+    sent_clauses = [sentence_clauses(t) for t in sent_texts]
+    clause_texts = [c for cs in sent_clauses for c in cs]
+    clause_start = np.cumsum([0] + [len(cs) for cs in sent_clauses]).astype(np.int64)
+    todo = (cache.count_missing(chunk_texts + sent_embed_texts + sent_title_texts + clause_texts)
+            + cache.count_missing(vocab, query=True))
     with tqdm(total=todo, desc="embedding passages", unit="text", disable=not progress or todo == 0) as bar:
         chunk_vecs = cache.embed_batch(chunk_texts, progress=bar)
         sent_vecs = cache.embed_batch(sent_embed_texts, progress=bar)
         sent_title_vecs = cache.embed_batch(sent_title_texts, progress=bar)
+        clause_vecs = cache.embed_batch(clause_texts, progress=bar) if clause_texts else np.zeros((0, chunk_vecs.shape[1]))
         vocab_vecs = cache.embed_batch(vocab, query=True, progress=bar) if vocab else np.zeros((0, chunk_vecs.shape[1]))
 
     chunk_terms = morphemes_batch(chunk_texts)
@@ -173,6 +182,7 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
         np.save(tmp / "sentences.npy", sent_vecs.astype(np.float32))
         np.save(tmp / "sentences_titled.npy", sent_title_vecs.astype(np.float32))
         np.save(tmp / "vocab.npy", vocab_vecs.astype(np.float32))
+        np.save(tmp / "clauses.npy", clause_vecs.astype(np.float32))
         table = {
             "chunks": [asdict(c) for c in chunks],
             "chunk_terms": chunk_terms,
@@ -181,6 +191,7 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
             "chunk_vocab": [[vocab_id[p] for p in ps] for ps in chunk_phrases],
             "sent_vocab": [[vocab_id[p] for p in ps] for ps in sent_phrases],
             "sent_signals": [sig.to_dict() for sig in sent_signals],
+            "clause_start": clause_start.tolist(),
         }
         (tmp / "chunks.json").write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
         cache.save(tmp / "embed_cache.npz")
@@ -193,7 +204,16 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
         raise
     log.info("indexed %d passages, %d sentences from %d files", len(chunks), len(sent_texts), len(docs))
     return Index(chunks, store.index, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest,
-                 vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"], sent_signals, sent_title_vecs)
+                 vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"], sent_signals, sent_title_vecs,
+                 clause_vecs, clause_start)
+
+
+def sentence_clauses(text: str) -> list[str]:
+    """The clauses of a sentence as the answerer quotes it (footnote marks removed), each embedded on
+    its own: a long sentence that names the question's words in other clauses than the one stating
+    the answer is told apart by its best clause."""
+    said = unmarked(text)
+    return [said[a:b].strip() for a, b in clause_spans(said)]
 
 
 def embedded_sentence(sentence: Sentence) -> str:
@@ -213,7 +233,7 @@ BUILD_PREFIX = "build-"
 LIVE = "current"  # symlink to the live build, relative so that the index directory can move
 LOCK = ".lock"
 # the files of an index written before `current` existed (removed once a new build is live)
-LEGACY = ("manifest.json", "chunks.json", "faiss", "bm25", "sentences.npy", "sentences_titled.npy", "vocab.npy",
+LEGACY = ("manifest.json", "chunks.json", "faiss", "bm25", "sentences.npy", "sentences_titled.npy", "vocab.npy", "clauses.npy",
           "embed_cache.npz")
 
 
@@ -297,9 +317,11 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
         sent_vecs = np.load(index_dir / "sentences.npy", allow_pickle=False)
         vocab_vecs = np.load(index_dir / "vocab.npy", allow_pickle=False)
         sent_title_vecs = np.load(index_dir / "sentences_titled.npy", allow_pickle=False)
+        clause_vecs = np.load(index_dir / "clauses.npy", allow_pickle=False)
         idx = Index(chunks, vectors, bm25, sent_vecs, table["sent_terms"], table["chunk_terms"], embedder, manifest,
                     table["vocab"], vocab_vecs, table["chunk_vocab"], table["sent_vocab"],
-                    [Signals.from_dict(d) for d in table["sent_signals"]], sent_title_vecs)
+                    [Signals.from_dict(d) for d in table["sent_signals"]], sent_title_vecs,
+                    clause_vecs, np.asarray(table["clause_start"], dtype=np.int64))
     except Exception as exc:
         raise IndexUnavailable(f"index in {index_dir} is damaged: {exc}") from exc
     if not (
@@ -307,6 +329,8 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
         and len(sent_vecs) == len(sent_title_vecs) == len(idx.sentences) == len(idx.sent_terms)
         == len(idx.sent_vocab) == len(idx.sent_signals)
         and len(vocab_vecs) == len(idx.vocab)
+        and len(idx.clause_start) == len(idx.sentences) + 1 and idx.clause_start[-1] == len(clause_vecs)
+        and bool(np.all(np.diff(idx.clause_start) > 0))
     ):
         raise IndexUnavailable(f"index in {index_dir} is inconsistent (counts differ)")
     return idx

@@ -22,6 +22,35 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# Clause boundaries inside a sentence: policy sentences chain several facts with commas and semicolons
+# (and footnotes join on new lines), so a sentence can mention every question word in other clauses
+# than the one stating the answer.
+CLAUSE_BREAK = re.compile(r"[,;\n]")
+_FOOTNOTE_MARK = re.compile(r"^\s*(\*+|※)\s*")
+
+
+def unmarked(text: str) -> str:
+    """A sentence (and the footnotes joined to it, one per line) as it is quoted: footnote marks
+    (`*`, `**`, `※`) removed, lines joined by a space."""
+    return " ".join(_FOOTNOTE_MARK.sub("", line) for line in text.split("\n"))
+
+
+def clause_spans(text: str, least: int = 10) -> list[tuple[int, int]]:
+    """(start, end) of each clause of `text` (split at CLAUSE_BREAK); a fragment shorter than `least`
+    characters ("2조원", "청년") is joined to the clause after it, since alone it says nothing.
+
+    clause_spans("지원 대상은 만 19~34세 청년, 기간은 2년, 금리는 연 2%") -> [(0, 18), (19, 36)]"""
+    out, start = [], 0
+    for m in [*CLAUSE_BREAK.finditer(text), None]:
+        end = m.start() if m else len(text)
+        if m is not None and len(text[start:end].strip()) < least:
+            continue
+        if text[start:end].strip():
+            out.append((start, end))
+        start = m.end() if m else end
+    return out or [(0, len(text))]
+
+
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _LATIN = re.compile(r"[A-Za-z]")
 

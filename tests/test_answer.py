@@ -398,6 +398,32 @@ def test_sentences_are_compared_with_the_question_in_the_corpus_words(tiny_index
     assert int(np.argmax(rows[:, translated])) == len(cands) - 1 and rows[:, translated].tolist() != rows[:, sim].tolist()
 
 
+def test_clause_similarities_read_the_best_clause_and_the_clause_holding_a_span(tmp_path, fake_embedder):
+    from rag.answer import candidates, clause_similarities, quoted
+    from rag.config import Settings
+    from rag.index import ensure
+    from rag.question import analyze
+    from rag.retrieve import search
+
+    from .conftest import write_corpus
+
+    text = "중기부는 창업 지원 사업을 올해 확대하고, 청년 창업 보증 한도는 기업당 30억원으로 늘린다.\n* 벤처펀드 운용 규모는 2조원\n"
+    corpus = write_corpus(tmp_path, {"fund.txt": text})
+    index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
+    q = analyze(index, "청년 창업 보증 한도는 얼마인가요?")
+    cand = next(c for c in candidates(index, search(index, q, k=1)) if len(c.parts) == 2)  # the sentence and its footnote
+    said = quoted(cand)
+    clauses = ["중기부는 창업 지원 사업을 올해 확대하고", "청년 창업 보증 한도는 기업당 30억원으로 늘린다.", "벤처펀드 운용 규모는 2조원"]
+    sims = [float(fake_embedder.embed_documents([c])[0] @ q.vec) for c in clauses]
+    assert sims[1] == max(sims)  # the clause stating the limit is the question's nearest
+    at = said.index("30억원")
+    best, bound = clause_similarities(index, q, cand, [(at, at + 5)])
+    assert best == pytest.approx(sims[1]) and bound == pytest.approx(sims[1])
+    at = said.index("2조원")  # a span in the footnote: its clause, after the sentence's
+    assert clause_similarities(index, q, cand, [(at, at + 3)]) == pytest.approx((sims[1], sims[2]))
+    assert clause_similarities(index, q, cand, []) == pytest.approx((sims[1], 0.0))
+
+
 def test_span_support_is_higher_when_the_question_words_stand_next_to_the_figure(tiny_index):
     from rag.answer import span_support
     from rag.question import analyze

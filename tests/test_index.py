@@ -10,7 +10,7 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import IndexUnavailable
-from rag.index import BUILD_PREFIX, FORMAT, LEGACY, LIVE, LOCK, build, ensure, live_dir, load_index, embedded_sentence, titled_sentence
+from rag.index import BUILD_PREFIX, FORMAT, LEGACY, LIVE, LOCK, build, ensure, live_dir, load_index, embedded_sentence, sentence_clauses, titled_sentence
 
 from .conftest import FakeEmbedder
 
@@ -37,6 +37,26 @@ def test_each_sentence_has_a_second_vector_embedded_after_its_documents_title(ti
         title = idx.chunks[idx.sent_chunk[sid]].title
         expected = fake_embedder.embed_documents([titled_sentence(title, embedded_sentence(sent))])[0]
         assert title and np.allclose(idx.sent_title_vecs[sid], expected, atol=1e-6)
+
+
+def test_each_clause_of_each_sentence_has_a_vector_in_sentence_order(tiny_settings, fake_embedder):
+    idx = ensure(tiny_settings, fake_embedder, progress=False)
+    loaded = load_index(tiny_settings.index_dir, fake_embedder)
+    assert (loaded.clause_vecs == idx.clause_vecs).all() and (loaded.clause_start == idx.clause_start).all()
+    assert len(idx.clause_start) == len(idx.sentences) + 1
+    several = 0
+    for sid, sent in enumerate(idx.sentences):
+        clauses = sentence_clauses(sent.text)
+        vecs = idx.clause_vecs[idx.clause_start[sid]:idx.clause_start[sid + 1]]
+        assert np.allclose(vecs, fake_embedder.embed_documents(clauses), atol=1e-6)
+        several += len(clauses) > 1
+    assert several  # the tiny corpus has sentences of several clauses
+
+
+def test_sentence_clauses_are_quoted_without_footnote_marks():
+    assert sentence_clauses("** 스타트업 코리아 펀드(2조원), AI혁신펀드(900억원) 등") == [
+        "스타트업 코리아 펀드(2조원)", "AI혁신펀드(900억원) 등"]
+    assert sentence_clauses("짧다, 이 문장은 쉼표 뒤가 길다") == ["짧다, 이 문장은 쉼표 뒤가 길다"]
 
 
 def test_titled_sentence_prefixes_the_title_unless_the_sentence_states_it():
@@ -118,6 +138,8 @@ DAMAGE = {
     "missing vocabulary vectors": lambda d: (d / "vocab.npy").unlink(),
     "missing titled sentence vectors": lambda d: (d / "sentences_titled.npy").unlink(),
     "titled sentence vectors of another length": lambda d: np.save(d / "sentences_titled.npy", np.zeros((1, 256), np.float32)),
+    "missing clause vectors": lambda d: (d / "clauses.npy").unlink(),
+    "clause vectors of another length": lambda d: np.save(d / "clauses.npy", np.zeros((1, 256), np.float32)),
     "live build deleted": lambda d: shutil.rmtree(d.resolve()),
 }
 

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.text import kiwi, lang_of, morphemes, question_lang, signals
+from rag.text import clause_spans, kiwi, lang_of, morphemes, question_lang, signals, unmarked
 
 
 @pytest.mark.parametrize("text,lang", [("AI혁신펀드는 얼마인가요?", "ko"), ("How much is the fund?", "en"), ("", "en"), ("AI 펀드", "ko")])
@@ -53,3 +53,14 @@ def test_signals_read_answer_types_off_kiwi_tags(text, types, counters):
 def test_ordinal_numbers_are_not_counts():
     got = signals(kiwi().tokenize("은행ㆍ제2금융권 등이 참여하는 제13회 포럼"))
     assert "number" in got.types and not {"count", "amount"} & got.types and not got.counters
+
+
+def test_clause_spans_split_at_commas_and_join_short_fragments_to_the_next_clause():
+    text = "지원 대상은 만 19~34세 청년, 기간은 2년, 금리는 연 2%"
+    assert [text[a:b] for a, b in clause_spans(text)] == ["지원 대상은 만 19~34세 청년", " 기간은 2년, 금리는 연 2%"]
+    assert clause_spans("쉼표 없는 한 문장") == [(0, 10)]
+    assert clause_spans("") == [(0, 0)]
+
+
+def test_unmarked_removes_footnote_marks_and_joins_lines():
+    assert unmarked("펀드를 조성한다.\n* 2조원 규모\n※ 잠정") == "펀드를 조성한다. 2조원 규모 잠정"
