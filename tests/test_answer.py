@@ -558,3 +558,61 @@ def test_a_sentence_without_a_subject_is_quoted_with_the_one_naming_it(tmp_path,
     assert antecedent(index, by_text["15세에 태학에 들어가게 되었다."]) == "정성공은 명나라로 들어왔다."
     assert antecedent(index, by_text["15세에 태학에 들어가게 되었다."], room=30) == ""  # both do not fit whole
     assert antecedent(index, by_text["정성공은 명나라로 들어왔다."]) == ""
+
+
+def test_counter_fits_rank_every_counter_by_the_counted_phrase(tmp_path, fake_embedder):
+    from rag.answer import COUNTER_SEED, corpus_counters, counter_fits
+    from rag.config import Settings
+    from rag.index import ensure
+
+    from .conftest import write_corpus
+
+    text = "조림지는 600ha이다. 참석자는 40명이다. 점수는 15 → 10으로 바뀐다. 산불은 3건 발생했다.\n"
+    corpus = write_corpus(tmp_path, {"counts.txt": text})
+    index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
+    names, vecs = corpus_counters(index)
+    # Kiwi's counters, which the corpus need not use, and every unit in letters the corpus writes
+    assert COUNTER_SEED[0] in names and "ha" in names and "→" not in names
+    assert len(names) == len(vecs) > 10
+    assert corpus_counters(index)[0] is names  # computed once per index
+    vec = fake_embedder.embed_batch(["how many people"], query=True)[0]
+    fits = counter_fits(index, vec)
+    assert set(fits) == set(names)
+    sims = {n: float(v @ vec) for n, v in zip(names, vecs)}
+    best, worst = max(fits, key=fits.get), min(fits, key=fits.get)
+    assert fits[best] == 1.0 and sims[best] == max(sims.values())
+    assert fits[worst] == 0.0 and sims[worst] == min(sims.values())
+    # the fit falls with the similarity of "몇 <counter>" to the phrase
+    assert all(fits[a] > fits[b] for a in names for b in names if sims[a] > sims[b])
+
+
+def test_only_an_english_how_many_question_reads_the_counter_fit(tmp_path, fake_embedder):
+    from rag.answer import FEATURES, candidates, corpus_counters, features
+    from rag.config import Settings
+    from rag.index import ensure
+    from rag.question import analyze
+    from rag.retrieve import search
+
+    from .conftest import write_corpus
+
+    text = "행사에는 40명이 참석했다. 행사 예산은 3억원이다. 행사는 5월에 열렸다.\n"
+    corpus = write_corpus(tmp_path, {"event.txt": text})
+    index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
+    asked, fit, gap = (FEATURES.index(f) for f in ("counter_asked", "counter_fit", "counter_fit_gap"))
+    q = analyze(index, "How many people attended the event?")
+    assert q.counted_vec is not None
+    names, vecs = corpus_counters(index)
+    q.counted_vec = vecs[names.index("명")]  # a phrase that 몇 명 fits best
+    cands = candidates(index, search(index, q, k=3))
+    rows = features(index, q, cands)
+    assert rows[:, asked].tolist() == [1.0] * len(cands)
+    by_text = {c.text: row for c, row in zip(cands, rows)}
+    people = next(v for t, v in by_text.items() if "40명" in t)
+    month = next(v for t, v in by_text.items() if "5월" in t)
+    assert people[fit] == 1.0 and people[gap] == 0.0
+    assert month[fit] < 1.0 and month[gap] < 0.0
+    for other in ("행사에는 몇 명이 참석했나요?", "How much is the budget?"):
+        q = analyze(index, other)
+        assert q.counted_vec is None
+        rows = features(index, q, candidates(index, search(index, q, k=3)))
+        assert not rows[:, [asked, fit, gap]].any()
