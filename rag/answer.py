@@ -301,7 +301,6 @@ FEATURES = (
     "cov_clause", "cov_terms", "span_clause", "span_clause_missing",
     "cov_local", "cov_local_context",
     "clause_sim", "span_clause_sim",
-    "counter_asked", "counter_fit",
 )
 # Answer types stated with a figure: a sentence without one cannot give them (on the development pool
 # the evidence of such a question holds a number 247 times in 250).
@@ -311,23 +310,17 @@ GAP_FEATURES = ("own_sim", "sim_titled", "sim_translated", "bm25", "cov_sentence
                 "attribute_sentence", "missing_idf_sentence", "align_sentence", "align_weakest",
                 "name_missing_sentence", "gloss_sentence", "novelty",
                 "cov_clause", "cov_terms", "span_clause", "span_clause_missing", "cov_local",
-                "clause_sim", "span_clause_sim", "counter_fit")
+                "clause_sim", "span_clause_sim")
 FEATURES = FEATURES + tuple(f"{f}_gap" for f in GAP_FEATURES)
 _GAP_COLUMNS = [FEATURES.index(f) for f in GAP_FEATURES]
 # `clause_sim` and `span_clause_sim`: the question's E5 similarity to the sentence's best clause and to
-# the clause holding a typed span (`clause_similarities`, vectors from the index; an English question
-# over Korean text in the document's words, `Question.translated_vec`). A long sentence that
+# the clause holding a typed span (`clause_similarities`, vectors from the index). A long sentence that
 # names the question's words in other clauses than the one stating the answer is told apart by its
 # clauses; unlike the clause-level coverage they are dense, so English questions over Korean text read
 # them too. Out of fold on the development pool, six dealings, without -> with them: right sentences
 # KorQuAD / KorQuAD in English / press / press in English 87.0 / 66.1 / 79.1 / 57.1 -> 86.7 / 66.6 /
 # 79.1 / 57.9 %, answerability AUC press 0.839 -> 0.844, press in English 0.629 -> 0.640;
 # unanswerables refused at the 5 % target 39.3 -> 41.0 % (same language), 7.1 -> 8.4 % (English).
-# `counter_asked` and `counter_fit`: for an English how-many question (English has no counters), how
-# well the sentence's counters fit what it counts (`counter_fits`: "how many people" is nearer 몇 명
-# than 몇 월 in E5). With them, the clause similarities read an English question through its
-# translation into the document's words. Out of fold on the development pool, English questions over
-# Korean text chose the right sentence more often, the rest unchanged (docs/history.md, 2026-12-07).
 # Features the answerability model reads and the selector does not. The coverage weighted by a term's
 # rarity inside its document (`document_weights`): out of fold on the development pool, six dealings,
 # it separated same-language near-misses better (press AUC 0.830 -> 0.840, refused at the 5 % target
@@ -394,7 +387,6 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     # English near-misses were refused less: 10.4 -> 6.9 %), so they are 0 there
     literal = 1.0 - cross
     all_terms = list(dict.fromkeys(question.terms))
-    fits = counter_fits(index, question.counted_vec) if question.counted_vec is not None else None
 
     passage_cache: dict[int, dict] = {}
     local_weights: dict[str, dict[str, float]] = {}  # by document
@@ -500,56 +492,21 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             literal * coverage(terms, bag, own, p["local"]),
             literal * coverage(terms, bag, both, p["local"]),
             *clause_similarities(index, question, c, spans),
-            float(fits is not None),
-            max((fits.get(k, 0.0) for sig in sigs for k in sig.counters), default=0.0) if fits is not None else 0.0,
         ])
     return with_gaps(np.asarray(rows, dtype=np.float64))
-
-
-# Korean counters are a closed class of bound nouns: Kiwi's language model lists them as the nearest
-# morphemes of the prototypical one, 명/NNB (개, 번, 건, 회, 개국, 그루; 곳 and 가구 it tags NNG).
-COUNTER_SEED, COUNTER_NEIGHBOURS, COUNTER_TAGS = ("명", "NNB"), 80, ("NNB", "NNG")
-_WORD_UNIT = re.compile(r"[가-힣A-Za-z]")  # a unit in letters (명, ha), not a sign read as one (→, +)
-
-
-def corpus_counters(index: Index) -> tuple[tuple[str, ...], np.ndarray]:
-    """Counters: Kiwi's, and every unit the corpus writes after a number (Kiwi's signals: 곳, 가구, ha),
-    each with the E5 passage vector of "몇 <counter>"; computed once per index."""
-    got = index.derived.get("counters")
-    if got is None:
-        written = {unit for sig in index.sent_signals for unit in sig.counters if _WORD_UNIT.search(unit)}
-        general = {m.form for m in kiwi().most_similar_morphemes(COUNTER_SEED, COUNTER_NEIGHBOURS) if m.tag in COUNTER_TAGS}
-        names = tuple(sorted({COUNTER_SEED[0], *general, *written}))
-        got = index.derived["counters"] = (names, index.embedder.embed_batch([f"몇 {u}" for u in names]))
-    return got
-
-
-def counter_fits(index: Index, counted_vec: np.ndarray) -> dict[str, float]:
-    """How well each of the corpus's counters fits what an English how-many question counts: 1 for the
-    counter whose "몇 <counter>" is nearest the question's counted phrase in E5, falling linearly to 0
-    for the farthest. English has no counters, so "how many people" says 명 only through the embedding.
-    On the development pool's 99 answerable English how-many questions whose answer has a counter,
-    the gold answer's counter fitted 0.89 on average (over Kiwi's bound nouns and the corpus's Hangul
-    units written twice or more: the nearest for 21 %, among the ten nearest for 73 %); subtracting
-    each counter's similarity to a bare "how many" (hubness) ranked it lower."""
-    names, vecs = corpus_counters(index)
-    order = np.argsort(-(vecs @ counted_vec), kind="stable")
-    return {names[j]: 1.0 - rank / max(len(names) - 1, 1) for rank, j in enumerate(order)}
 
 
 def clause_similarities(index: Index, question: Question, cand: Candidate, spans: list[tuple[int, int]]) -> tuple[float, float]:
     """The question's similarity to the candidate's best clause, and to the best clause holding one
     of `spans` (character spans of `quoted(cand)`; 0 without spans). The clauses are each part's
-    (the sentence's, each footnote's) `text.clause_spans`, embedded at indexing (`Index.clause_vecs`).
-    An English question over Korean text is compared in the document's words (`translated_vec`)."""
+    (the sentence's, each footnote's) `text.clause_spans`, embedded at indexing (`Index.clause_vecs`)."""
     sims, held = [], []
     offset = 0
-    qvec = question.vec if question.translated_vec is None else question.translated_vec
     for sid in cand.parts:
         said = unmarked(index.sentences[sid].text)
         vecs = index.clause_vecs[index.clause_start[sid]:index.clause_start[sid + 1]]
         for (a, b), vec in zip(clause_spans(said), vecs):
-            sims.append(float(vec @ qvec))
+            sims.append(float(vec @ question.vec))
             held.append(any(offset + a <= s < offset + b for s, _ in spans))
         offset += len(said) + 1  # quoted() joins the parts with a space
     # every sentence has at least one clause (the index checks it on loading), so `sims` is not empty
