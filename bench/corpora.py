@@ -1,9 +1,14 @@
 """Materialise the evaluation corpora from ../shared/corpora (read-only there, never committed here).
 
-    python bench/corpora.py            # writes bench/.corpora/{press_dev,press_val,korquad_train,korquad_val}
+    python bench/corpora.py            # writes bench/.corpora/{press_dev,press_val,press_dev_mixed,korquad_train,korquad_val}
 
 - press releases: split by document into a development and a frozen validation pool
   (bench/sets/press_pools.json: within each source group, files in name order alternate dev/val);
+- a mixed-language development corpus, press_dev_mixed: English translations of nine development
+  releases (bench/sets/en_docs/, written for this project; questions in bench/sets/press_dev_en_docs_*.jsonl)
+  beside the other development releases in Korean, so that English questions over English text in a
+  corpus that also holds Korean text are trained and measured (the originals of the translations are
+  left out: a question would otherwise have its answer in both languages);
 - KorQuAD 1.0 dev: the 76 reserved articles are skipped entirely (never read past their title);
   the 64 free articles alternate train/val in title order; each article becomes one .txt file
   (its paragraphs separated by blank lines), and its questions become a questions JSONL in the
@@ -32,6 +37,24 @@ def press_pools(out: Path = OUT) -> None:
         d.mkdir(parents=True)
         for name in pools[pool]:
             shutil.copyfile(src / name, d / name)
+
+
+EN_DOCS = SETS / "en_docs"
+EN_SUFFIX = ".en.txt"
+
+
+def press_mixed(out: Path = OUT) -> None:
+    """press_dev_mixed: the English translations and the development releases not translated."""
+    pools = json.loads((SETS / "press_pools.json").read_text(encoding="utf-8"))
+    translated = {p.name[: -len(EN_SUFFIX)]: p for p in sorted(EN_DOCS.glob(f"*{EN_SUFFIX}"))}
+    d = out / "press_dev_mixed"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    for name in pools["dev"]:
+        if Path(name).stem not in translated:  # the original of a translation is left out
+            shutil.copyfile(SHARED / "press_releases_dev" / name, d / name)
+    for p in translated.values():
+        shutil.copyfile(p, d / p.name)
 
 
 def _safe_name(title: str) -> str:
@@ -83,6 +106,7 @@ def korquad(out: Path = OUT) -> None:
 
 if __name__ == "__main__":
     press_pools()
+    press_mixed()
     korquad()
     for p in sorted(OUT.iterdir()):
         n = len(list(p.iterdir())) if p.is_dir() else sum(1 for _ in p.open(encoding="utf-8"))

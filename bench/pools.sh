@@ -12,7 +12,8 @@
 #
 # dev pool: press_dev, press_dev_more, press_dev_nm, press_dev_nm2, press_dev_extra_en and press_dev_extra_ko
 # (+ press_dev_en and press_dev_nm_en, English, not trained on), korquad_train (+ its English, unanswerable and
-# near-miss sets): trained and tuned on. press_dev_en2, press_dev_nm3 and korquad_train_en2: development
+# near-miss sets) and press_dev_en_docs_a/b (English questions over English translations of development releases,
+# in press_dev_mixed beside the other releases in Korean): trained and tuned on. press_dev_en2, press_dev_nm3 and korquad_train_en2: development
 # questions not trained on (training on them changed nothing out of fold).
 # validation pool (frozen, never tuned on): press_val, korquad_val (+ English and unanswerable), and
 # briefing_val (48 new questions on the bundled briefing).
@@ -44,6 +45,8 @@ run press_dev_nm_en $S/press_dev_nm_en.jsonl $C/press_dev
 run press_dev_nm2 $S/press_dev_nm2.jsonl $C/press_dev
 run press_dev_en2 $S/press_dev_en2.jsonl $C/press_dev
 run press_dev_nm3 $S/press_dev_nm3.jsonl $C/press_dev
+run press_dev_en_docs_a $S/press_dev_en_docs_a.jsonl $C/press_dev_mixed
+run press_dev_en_docs_b $S/press_dev_en_docs_b.jsonl $C/press_dev_mixed
 run korquad_train_ko $C/korquad_train.jsonl $C/korquad_train
 run korquad_train_en $S/korquad_train_en.jsonl $C/korquad_train
 run korquad_train_unans $S/korquad_train_unans.jsonl $C/korquad_train

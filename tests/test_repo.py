@@ -35,14 +35,19 @@ def test_press_question_sets_stay_on_their_side_of_the_document_split():
     assert pools["dev"] and pools["val"] and not set(pools["dev"]) & set(pools["val"])
     files = sorted(sets.glob("press_*.jsonl"))
     assert {"press_dev.jsonl", "press_val.jsonl"} <= {f.name for f in files}
+    translated = {p.name: p.name.removesuffix(".en.txt") for p in (sets / "en_docs").glob("*.en.txt")}
+    stems = {side: {name.rsplit(".", 1)[0]: name for name in pools[side]} for side in ("dev", "val")}
+    # the English translations (bench/sets/en_docs) are of development releases only
+    assert translated and set(translated.values()) <= set(stems["dev"])
     for path in files:
         side = "val" if path.name.startswith("press_val") else "dev"
         docs = {json.loads(line)["doc"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
-        assert docs and docs <= set(pools[side]), (path.name, sorted(docs - set(pools[side])))
+        originals = {stems["dev"].get(translated[d]) if d in translated else d for d in docs}
+        assert docs and originals <= set(pools[side]), (path.name, sorted(originals - set(pools[side])))
 
 
 def test_the_answerer_trains_on_development_questions_only():
     assert DEFAULT_POOLS
     for pool in DEFAULT_POOLS:
-        assert pool.corpus.name in ("press_dev", "korquad_train"), pool
+        assert pool.corpus.name in ("press_dev", "press_dev_mixed", "korquad_train"), pool
         assert "val" not in pool.questions.name, pool
