@@ -39,7 +39,7 @@ from rag.answer import FEATURES  # noqa: E402
 
 def collection(e: train.Example) -> str:
     kind = "korquad" if e.collection.startswith("korquad") else "press"
-    return kind + ("_en" if e.threshold_group == "cross" else "")
+    return kind + {"cross": "_en", "english": "_en_en"}.get(e.threshold_group, "")
 
 
 def without(exs: list[train.Example], drop: list[str]) -> list[train.Example]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .align import prepare
-from .answer import AnswerConfig, Scorer, compose
+from .answer import AnswerConfig, Scorer, compose, corpus_counters
 from .config import Settings, get_settings
 from .embed import Embedder
 from .errors import BadQuestion
@@ -72,8 +72,11 @@ class Pipeline:
             self.generator = make_generator(self.settings) or False
         if self.index is None:
             self.index = ensure(self.settings, self.embedder)
-        # the first English question would otherwise wait for the dictionary and the romanized names
+        # the first English question would otherwise wait for the dictionary and the romanized names,
+        # a how-many question for the counters' vectors (about a second on two cores); not a daemon:
+        # a thread still inside native code when the interpreter exits crashed it (text.warm_up_in_background)
         threading.Thread(target=prepare, args=(self.index,), name="align-warm-up", daemon=True).start()
+        threading.Thread(target=corpus_counters, args=(self.index,), name="counters-warm-up").start()
         if self.scorer is None:
             self.scorer = Scorer.load(self.settings.answerer_model)
 

@@ -88,6 +88,10 @@ class Question:
     translated_vec: np.ndarray | None = None  # an English question over Korean text: `vec` blended with its
     # word-by-word translation into the corpus's words (align.translation), unit length; its `nouns` and
     # `compounds` are then the translation's
+    asked_nouns: list[str] = field(default_factory=list)  # an English question's own nouns and compounds,
+    asked_compounds: list[str] = field(default_factory=list)  # for English evidence (`nouns` are then the translation's)
+    counted_vec: np.ndarray | None = None  # an English how-many question's `counted_phrase`, embedded: the
+    # Korean counter it asks for (명, 건, 곳) is read off its similarity to each counter (answer.counter_fits)
 
 
 # The particle a wh-word takes says which of several figures is asked for: 로/으로 the new value of a
@@ -165,6 +169,36 @@ def constraints_of(tokens, lang: str, text: str) -> Constraints:
                        quantities=tuple(dict.fromkeys(quantities)), names=tuple(dict.fromkeys(names)), attribute=attribute)
 
 
+# Words that end the noun phrase after "how many" (auxiliaries, prepositions, articles, pronouns).
+_EN_PHRASE_END = {"are", "is", "was", "were", "be", "been", "do", "does", "did", "will", "would", "can", "could",
+                  "have", "has", "had", "should", "may", "might", "must", "in", "of", "for", "to", "at", "on", "by",
+                  "from", "with", "per", "the", "a", "an", "and", "or", "that", "this", "these", "those", "there",
+                  "it", "they", "we", "you", "he", "she", "who", "which", "than", "them", "their", "its"}
+COUNTED_WORDS = 2  # "how many people", "how many insurance companies"
+_EN_DETERMINERS = {"the", "those", "these", "them", "their", "its", "our", "your", "all", "each"}
+_COUNTED_TOKEN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9'.-]*[A-Za-z0-9])?|[?!;,:]")  # 5G, U.S, e-commerce
+
+
+def counted_phrase(text: str) -> str | None:
+    """What an English how-many question counts, as a short phrase (its noun phrase's first words;
+    a partitive "of the ..." is skipped, punctuation ends the phrase).
+    Example: "How many staff joined the survey?" -> "how many staff joined" """
+    for m in re.finditer(r"\bhow many\b", text, re.I):
+        tokens = _COUNTED_TOKEN.findall(text[m.end():])
+        if tokens[:1] and tokens[0].lower() == "of":
+            tokens = tokens[1:]
+            while tokens and tokens[0].lower() in _EN_DETERMINERS:
+                tokens = tokens[1:]
+        words: list[str] = []
+        for token in tokens:
+            if not token[0].isalnum() or token.lower() in _EN_PHRASE_END or len(words) == COUNTED_WORDS:
+                break
+            words.append(token.lower())
+        if words:
+            return " ".join(["how many", *words])
+    return None
+
+
 _EN_FUNCTION = {"how", "what", "when", "where", "who", "which", "why", "whose", "whom", "is", "are", "was", "the", "a", "i", "and"}
 
 
@@ -228,6 +262,9 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
         alignment = align(index, " ".join([*history, text]))
     elif _LATIN.search(text):  # a Korean question's English words ("AI innovation fund 규모는?"), on their own
         alignment = align(index, text)
+    counted = counted_phrase(text) if english and wants == "count" and counter is None else None
+    counted_vec = index.embedder.embed_batch([counted], query=True)[0] if counted else None
+    asked_nouns, asked_compounds = nouns, compounds
     translated_vec = None
     if english and alignment is not None:
         query_text = " ".join([translation(index, text, alignment), KO_WH_OF.get(wants or "", "")]).strip()
@@ -242,5 +279,6 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
         text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
         wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),
         vec=vec, own_vec=own, context_terms=context_terms, context_nouns=context_nouns, alignment=alignment,
-        wh_particle=wh_particle(tokens), translated_vec=translated_vec,
+        wh_particle=wh_particle(tokens), translated_vec=translated_vec, counted_vec=counted_vec,
+        asked_nouns=asked_nouns, asked_compounds=asked_compounds,
     )

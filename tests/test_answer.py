@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -8,21 +9,28 @@ from rag.answer import (
     FEATURES,
     QUESTION_FEATURES,
     SELECT_FEATURES,
+    COUNTER_SEED,
     Candidate,
     Linear,
     Mean,
     Perceptron,
     Scorer,
     answer_spans,
+    candidates,
+    clause_similarities,
     clause,
     clause_coverage,
+    corpus_counters,
+    counter_fits,
     coverage,
     document_weights,
     decide,
+    features,
     missing_weight,
     novelty,
     numbers_grounded,
     pick_span,
+    quoted,
     quantity_found,
     question_row,
     rerank,
@@ -30,10 +38,17 @@ from rag.answer import (
     span_clause,
     taking,
     term_match,
+    threshold_group,
     type_agrees,
     year_found,
 )
-from rag.text import Signals
+from rag.config import Settings
+from rag.index import ensure
+from rag.question import analyze
+from rag.retrieve import search, sentence_similarities
+from rag.text import Signals, lang_of
+
+from .conftest import write_corpus
 
 
 def sig(types=(), counters=()):
@@ -353,6 +368,33 @@ def test_decide_uses_the_threshold_of_the_language_pair():
     assert decide(_Q("en"), cands, rows, probs, strict)[0] == 0  # English over Korean: 0.73 >= 0.3
     assert decide(_Q("ko"), cands, rows, probs, scorer)[0] == 0
     assert decide(_Q("ko"), [], np.zeros((0, len(FEATURES))), np.zeros(0), scorer)[0] is None
+    # English over English text has its own threshold; a scorer without one uses the same-language one
+    english = [_cand("The parks budget is 40 million dollars."), _cand("Another sentence.")]
+    assert decide(_Q("en"), english, rows, probs, strict)[0] is None  # 0.73 < 0.9 ("same")
+    lenient = _scorer(thresholds={"same": 0.9, "cross": 0.9, "english": 0.5})
+    assert decide(_Q("en"), english, rows, probs, lenient)[0] == 0
+
+
+def test_the_threshold_group_is_the_language_pair_of_question_and_sentence():
+    assert threshold_group(_Q("ko"), _cand("펀드 규모는 900억원이다")) == "same"
+    assert threshold_group(_Q("ko"), _cand("The parks budget is 40 million dollars.")) == "same"
+    assert threshold_group(_Q("en"), _cand("펀드 규모는 900억원이다")) == "cross"
+    assert threshold_group(_Q("en"), _cand("The parks budget is 40 million dollars.")) == "english"
+
+
+def test_an_english_question_is_read_in_its_own_words_over_an_english_sentence(tiny_index):
+    cross, cov, align = (FEATURES.index(f) for f in ("cross_language", "cov_sentence", "align_sentence"))
+    q = analyze(tiny_index, "How big is the parks budget and the fund?")
+    assert q.asked_nouns and "budget" in q.asked_nouns
+    cands = candidates(tiny_index, search(tiny_index, q, k=10))
+    rows = features(tiny_index, q, cands)
+    for c, row in zip(cands, rows):
+        if lang_of(c.text) == "ko":
+            assert row[cross] == 1.0
+        else:  # no translation, no alignment: the English words themselves
+            assert row[cross] == 0.0 and row[align] == 0.0
+    budget = next(row for c, row in zip(cands, rows) if "parks budget" in c.text)
+    assert budget[cov] > 0.0  # "parks", "budget" are found as asked
 
 
 def test_rerank_orders_passages_by_their_best_sentence():
@@ -364,10 +406,6 @@ def test_rerank_orders_passages_by_their_best_sentence():
 
 
 def test_a_figure_question_marks_the_sentences_without_a_figure(tiny_index):
-    from rag.answer import candidates, features
-    from rag.question import analyze
-    from rag.retrieve import search
-
     col = FEATURES.index("number_needed_missing")
     for text, wants_figure in (("펀드 규모는 얼마인가요?", True), ("펀드는 누가 조성하나요?", False)):
         q = analyze(tiny_index, text)
@@ -380,33 +418,36 @@ def test_a_figure_question_marks_the_sentences_without_a_figure(tiny_index):
 
 
 def test_sentences_are_compared_with_the_question_in_the_corpus_words(tiny_index):
-    import dataclasses
-
-    from rag.answer import candidates, features
-    from rag.question import analyze
-    from rag.retrieve import search, sentence_similarities
-
     sim, translated = FEATURES.index("sim"), FEATURES.index("sim_translated")
     q = analyze(tiny_index, "펀드 규모는 얼마인가요?")
     cands = candidates(tiny_index, search(tiny_index, q, k=3))
     assert q.translated_vec is None  # a question in the corpus's language is its own translation
     assert features(tiny_index, q, cands)[:, translated].tolist() == features(tiny_index, q, cands)[:, sim].tolist()
-    other = tiny_index.sent_vecs[cands[-1].sid]  # a "translation" as near as can be to the last candidate
+
+
+def test_an_english_question_reads_only_korean_sentences_through_its_translation(tiny_index):
+    # the tiny corpus is mixed: a Korean release and an English page
+    sim, translated = FEATURES.index("sim"), FEATURES.index("sim_translated")
+    clause_sim = FEATURES.index("clause_sim")
+    q = analyze(tiny_index, "How big is the fund, and how many parks will the city open?")
+    cands = candidates(tiny_index, search(tiny_index, q, k=10))
+    korean = [lang_of(c.text) == "ko" for c in cands]
+    assert any(korean) and not all(korean)
+    last_korean = max(i for i, k in enumerate(korean) if k)
+    other = tiny_index.sent_vecs[cands[last_korean].sid]  # a "translation" as near as can be to a Korean sentence
     rows = features(tiny_index, dataclasses.replace(q, translated_vec=other), cands)
-    expected = [float(sentence_similarities(tiny_index, q, list(c.parts), other).max()) for c in cands]
-    assert rows[:, translated].tolist() == pytest.approx(expected)
-    assert int(np.argmax(rows[:, translated])) == len(cands) - 1 and rows[:, translated].tolist() != rows[:, sim].tolist()
+    again = features(tiny_index, dataclasses.replace(q, translated_vec=-other), cands)
+    for c, k, row, row2 in zip(cands, korean, rows, again):
+        if k:
+            assert row[translated] == pytest.approx(float(sentence_similarities(tiny_index, q, list(c.parts), other).max()))
+            assert row[clause_sim] != pytest.approx(row2[clause_sim])
+        else:  # an English sentence is compared with the English question itself
+            assert row[translated] == row[sim] == row2[translated]
+            assert row[clause_sim] == row2[clause_sim]
+    assert int(np.argmax(rows[:, translated])) == last_korean
 
 
 def test_clause_similarities_read_the_best_clause_and_the_clause_holding_a_span(tmp_path, fake_embedder):
-    from rag.answer import candidates, clause_similarities, quoted
-    from rag.config import Settings
-    from rag.index import ensure
-    from rag.question import analyze
-    from rag.retrieve import search
-
-    from .conftest import write_corpus
-
     text = "중기부는 창업 지원 사업을 올해 확대하고, 청년 창업 보증 한도는 기업당 30억원으로 늘린다.\n* 벤처펀드 운용 규모는 2조원\n"
     corpus = write_corpus(tmp_path, {"fund.txt": text})
     index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
@@ -558,3 +599,60 @@ def test_a_sentence_without_a_subject_is_quoted_with_the_one_naming_it(tmp_path,
     assert antecedent(index, by_text["15세에 태학에 들어가게 되었다."]) == "정성공은 명나라로 들어왔다."
     assert antecedent(index, by_text["15세에 태학에 들어가게 되었다."], room=30) == ""  # both do not fit whole
     assert antecedent(index, by_text["정성공은 명나라로 들어왔다."]) == ""
+
+
+def test_counter_fits_rank_every_counter_by_the_counted_phrase(tmp_path, fake_embedder):
+    text = "조림지는 600ha이다. 참석자는 40명이다. 점수는 15 → 10으로 바뀐다. 산불은 3건 발생했다.\n"
+    corpus = write_corpus(tmp_path, {"counts.txt": text})
+    index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
+    names, vecs = corpus_counters(index)
+    # Kiwi's counters, which the corpus need not use, and every unit in letters the corpus writes
+    assert COUNTER_SEED[0] in names and "ha" in names and "→" not in names
+    assert len(names) == len(vecs) > 10
+    assert corpus_counters(index)[0] is names  # computed once per index
+    vec = fake_embedder.embed_batch(["how many people"], query=True)[0]
+    fits = counter_fits(index, vec)
+    assert set(fits) == set(names)
+    sims = {n: float(v @ vec) for n, v in zip(names, vecs)}
+    best, worst = max(fits, key=fits.get), min(fits, key=fits.get)
+    assert fits[best] == 1.0 and sims[best] == max(sims.values())
+    assert fits[worst] == 0.0 and sims[worst] == min(sims.values())
+    # the fit falls with the similarity of "몇 <counter>" to the phrase
+    assert all(fits[a] > fits[b] for a in names for b in names if sims[a] > sims[b])
+
+
+def test_only_an_english_how_many_question_reads_the_counter_fit(tmp_path, fake_embedder):
+    text = "행사에는 40명이 참석했다. 행사 예산은 3억원이다. 행사는 5월에 열렸다.\n"
+    corpus = write_corpus(tmp_path, {"event.txt": text})
+    index = ensure(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), fake_embedder, progress=False)
+    asked, fit, gap = (FEATURES.index(f) for f in ("counter_asked", "counter_fit", "counter_fit_gap"))
+    q = analyze(index, "How many people attended the event?")
+    assert q.counted_vec is not None
+    names, vecs = corpus_counters(index)
+    q.counted_vec = vecs[names.index("명")]  # a phrase that 몇 명 fits best
+    cands = candidates(index, search(index, q, k=3))
+    rows = features(index, q, cands)
+    assert rows[:, asked].tolist() == [1.0] * len(cands)
+    by_text = {c.text: row for c, row in zip(cands, rows)}
+    people = next(v for t, v in by_text.items() if "40명" in t)
+    month = next(v for t, v in by_text.items() if "5월" in t)
+    assert people[fit] == 1.0 and people[gap] == 0.0
+    assert month[fit] < 1.0 and month[gap] < 0.0
+    for other in ("행사에는 몇 명이 참석했나요?", "How much is the budget?"):
+        q = analyze(index, other)
+        assert q.counted_vec is None
+        rows = features(index, q, candidates(index, search(index, q, k=3)))
+        assert not rows[:, [asked, fit, gap]].any()
+
+
+def test_an_english_sentence_is_not_read_as_a_counter_misfit(tiny_index):
+    asked, fit = FEATURES.index("counter_asked"), FEATURES.index("counter_fit")
+    q = analyze(tiny_index, "How many parks will the city open?")
+    assert q.counted_vec is not None
+    cands = candidates(tiny_index, search(tiny_index, q, k=10))
+    rows = features(tiny_index, q, cands)
+    korean = [lang_of(c.text) == "ko" for c in cands]
+    assert any(korean) and not all(korean)
+    # English text writes no counters ("12 new parks"): its sentences are read as for any other question
+    assert rows[:, asked].tolist() == [float(k) for k in korean]
+    assert not rows[[not k for k in korean]][:, fit].any()

@@ -36,6 +36,7 @@ def test_without_refuses_an_unknown_feature():
 def test_collection_names_the_corpus_kind_and_language_pair():
     assert oof.collection(example("korquad_train", "cross")) == "korquad_en"
     assert oof.collection(example("press_dev")) == "press"
+    assert oof.collection(example("press_dev_mixed", "english")) == "press_en_en"  # English over English text
 
 
 def test_extra_pool_reads_questions_corpus_and_weight(tmp_path):

@@ -97,3 +97,18 @@ def test_the_pipeline_prepares_what_english_questions_need_in_the_background(tin
     Pipeline(settings=tiny_settings, index=tiny_index)
     assert prepared.wait(timeout=30)
     assert tiny_index.derived["romanized"]  # the corpus's names, ready before the first English question
+
+
+def test_the_pipeline_embeds_the_counters_in_the_background(tiny_settings, tiny_index, monkeypatch):
+    import threading
+
+    from rag import chat
+
+    done = threading.Event()
+    real = chat.corpus_counters
+    monkeypatch.setattr(chat, "corpus_counters", lambda index: (real(index), done.set()))
+    tiny_index.derived.pop("counters", None)
+    chat.Pipeline(settings=tiny_settings, index=tiny_index)
+    assert done.wait(timeout=30)
+    names, vecs = tiny_index.derived["counters"]  # ready before the first English how-many question
+    assert "명" in names and len(vecs) == len(names)

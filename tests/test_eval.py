@@ -14,8 +14,15 @@ QUESTIONS = [
     {"id": "b", "question": "How many new parks will the city open?", "answerable": True, "answers": [["12"]], "evidence": "12 new parks"},
     {"id": "c", "question": "And what is the budget?", "answerable": True, "answers": [["40 million"]],
      "evidence": "40 million dollars", "history": ["How many new parks will the city open?"]},
-    {"id": "d", "question": "AI 바우처 사업의 신청 자격은 무엇인가요?", "answerable": False, "answers": [], "evidence": None},
+    {"id": "d", "question": "달 탐사선은 언제 발사되나요?", "answerable": False, "answers": [], "evidence": None},
 ]
+
+
+@pytest.fixture
+def tiny_index(tiny_e5_index):
+    """The tiny corpus embedded by the real model: which questions the trained answerer answers depends
+    on E5's similarities, which the fake embedder's do not resemble."""
+    return tiny_e5_index
 
 
 def _write(path, rows):

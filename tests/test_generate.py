@@ -19,7 +19,14 @@ from .conftest import TINY_DOCS
 from .fake_openai import FakeOpenAI, question_of
 
 ANSWERED = "What is the parks budget?"  # the extractive answerer answers it from the tiny corpus
-MISSING = "달 탐사 예산은?"  # ... and abstains on this one
+MISSING = "달 탐사선은 언제 발사되나요?"  # ... and abstains on this one (nothing in the corpus is about it)
+
+
+@pytest.fixture
+def tiny_index(tiny_e5_index):
+    """The tiny corpus embedded by the real model: whether the trained answerer answers ANSWERED and
+    abstains on MISSING depends on E5's similarities, which the fake embedder's do not resemble."""
+    return tiny_e5_index
 
 
 def _cite(text: str, n: int = 0, source: str = "a.txt") -> Citation:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rag.question import analyze, answer_type, constraints_of, key_nouns, strip_markup, wh_particle
+from rag.question import analyze, answer_type, constraints_of, counted_phrase, key_nouns, strip_markup, wh_particle
 from rag.text import kiwi, normalize
 
 
@@ -138,3 +138,22 @@ def test_an_english_question_is_also_put_in_the_corpus_words(real_pipeline):
     # its evidence is looked for in the corpus's words: the coverage features read the translation's nouns
     assert {"혁신", "펀드"} <= set(q.nouns) and "fund" not in q.nouns and "혁신펀드" in q.compounds
     assert analyze(idx, "AI혁신펀드는 얼마인가요?").translated_vec is None
+
+
+@pytest.mark.parametrize(
+    "question,phrase",
+    [
+        ("How many insurance companies joined the scheme?", "how many insurance companies"),
+        ("how many people were there?", "how many people"),
+        ("In 2024, how many cases were reported?", "how many cases"),
+        ("How many 5G base stations are there?", "how many 5g base"),
+        ("How many of the companies joined?", "how many companies joined"),  # a partitive is skipped
+        ("How many staff, in total?", "how many staff"),  # punctuation ends the phrase
+        ("Do you know how many? And how many trees?", "how many trees"),
+        ("How many of them are there?", None),  # no noun of its own
+        ("What is the budget?", None),
+        ("몇 명이 참석했나요?", None),
+    ],
+)
+def test_counted_phrase_is_what_an_english_how_many_question_counts(question, phrase):
+    assert counted_phrase(question) == phrase

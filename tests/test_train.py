@@ -35,7 +35,7 @@ def test_training_on_a_fixture_is_deterministic(pool, tmp_path, fake_embedder):
 
 def test_trained_scorer_prefers_the_gold_sentences_and_records_its_data(pool, tmp_path, fake_embedder):
     scorer, _ = train((pool,), index_root=tmp_path / "idx", embedder=fake_embedder)
-    assert scorer.select.features == SELECT_FEATURES and set(scorer.thresholds) == {"same", "cross"}
+    assert scorer.select.features == SELECT_FEATURES and set(scorer.thresholds) == {"same", "cross", "english"}
     assert scorer.meta["examples"]["unanswerable"] == 2 and scorer.meta["examples"]["hard"] >= 1
     assert scorer.meta["trained_on"][0]["questions"] == "questions.jsonl"
     from rag.train import examples
