@@ -974,7 +974,11 @@ def quoted(cand: Candidate) -> str:
 
 def anchor_terms(question: Question, index: Index, cand: Candidate) -> list[str]:
     """What to look for near the answer: the question's nouns and compounds and, for an English
-    question over Korean text, the Korean terms of the candidate its words align to best."""
+    question over Korean text, the Korean terms of the candidate its words align to best (over an
+    English sentence, the English question's own words, as `features` reads it)."""
+    if question.lang == "en" and threshold_group(question, cand) != "cross":
+        nouns, compounds = question.asked_nouns or question.nouns, question.asked_compounds or question.compounds
+        return [t.lower() for t in nouns + compounds + question.context_nouns]
     terms = [t.lower() for t in question.nouns + question.compounds + question.context_nouns]
     if question.alignment is not None:
         vocab = sorted(set().union(*(index.sent_vocab[i] for i in cand.parts)))

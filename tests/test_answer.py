@@ -15,6 +15,7 @@ from rag.answer import (
     Mean,
     Perceptron,
     Scorer,
+    anchor_terms,
     answer_spans,
     candidates,
     clause_similarities,
@@ -656,3 +657,12 @@ def test_an_english_sentence_is_not_read_as_a_counter_misfit(tiny_index):
     # English text writes no counters ("12 new parks"): its sentences are read as for any other question
     assert rows[:, asked].tolist() == [float(k) for k in korean]
     assert not rows[[not k for k in korean]][:, fit].any()
+
+
+def test_an_english_sentence_is_quoted_around_the_english_questions_own_words(tiny_index):
+    q = analyze(tiny_index, "How big is the parks budget and the fund?")
+    cands = candidates(tiny_index, search(tiny_index, q, k=10))
+    english = next(c for c in cands if "parks budget" in c.text)
+    korean = next(c for c in cands if lang_of(c.text) == "ko")
+    assert {"park", "budget"} <= set(anchor_terms(q, tiny_index, english))  # as Kiwi lemmatises them
+    assert set(q.nouns) <= set(anchor_terms(q, tiny_index, korean))  # the translation's words (and the aligned ones)
