@@ -76,7 +76,7 @@ def measure(exs: list[train.Example], seeds: int, c: float = 0.5, measured: int 
     n = len(exs) if measured is None else measured
     right: dict[str, list[float]] = {}
     auc: dict[str, list[float]] = {}
-    confs, corrects = [], []
+    confs, corrects, chosen = [], [], []
     for seed in range(seeds):
         probs = train.oof_select(exs, 5, c, seed)
         rows, y, correct = train.question_rows(exs, probs)
@@ -84,15 +84,17 @@ def measure(exs: list[train.Example], seeds: int, c: float = 0.5, measured: int 
         correct = correct[:n]
         confs.append(conf)
         corrects.append(correct)
-        for i, e in enumerate(exs[:n]):
+        measured = train.by_choice(exs[:n], probs[:n])
+        chosen += measured
+        for i, e in enumerate(measured):
             if e.kind == "answerable":
                 right.setdefault(collection(e), []).append(correct[i])
-        for name in sorted({collection(e) for e in exs[:n]}):
-            sel = [i for i, e in enumerate(exs[:n]) if collection(e) == name and e.kind != "hard"]
-            labels = [exs[i].kind == "answerable" for i in sel]
+        for name in sorted({collection(e) for e in measured}):
+            sel = [i for i, e in enumerate(measured) if collection(e) == name and e.kind != "hard"]
+            labels = [measured[i].kind == "answerable" for i in sel]
             if len(set(labels)) == 2:
                 auc.setdefault(name, []).append(roc_auc_score(labels, conf[sel]))
-    _, report = train.choose_thresholds(exs[:n] * seeds, np.concatenate(confs), np.concatenate(corrects), 0.05, seeds)
+    _, report = train.choose_thresholds(chosen, np.concatenate(confs), np.concatenate(corrects), 0.05, seeds)
     return {
         "right_sentence": {k: round(100 * float(np.mean(v)), 1) for k, v in sorted(right.items())},
         "answerability_auc": {k: round(float(np.mean(v)), 3) for k, v in sorted(auc.items())},

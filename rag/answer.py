@@ -393,12 +393,13 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     # English translations of development releases in press_dev_mixed). A sentence in another language
     # than its passage (an English caption in a Korean release) is marked by `foreign_sentence`.
     english = question.lang == "en"
-    own_terms = list(dict.fromkeys((question.asked_nouns or question.nouns) + question.context_nouns))
+    own_nouns, own_compounds = own_words(question)
+    own_terms = list(dict.fromkeys(own_nouns + question.context_nouns))
 
     def view(crossing: bool) -> tuple[list[str], list[str], Alignment | None]:
         """(key nouns, compounds, alignment) the evidence is looked for with."""
         if english and not crossing:
-            return own_terms, question.asked_compounds or question.compounds, None
+            return own_terms, own_compounds, None
         return terms, question.compounds, question.alignment
 
     all_terms = list(dict.fromkeys(question.terms))
@@ -434,7 +435,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
     rows = []
     for i, c in enumerate(cands):
         crossing = threshold_group(question, c) == "cross"
-        q_terms, compounds, alignment = view(crossing)
+        q_terms, q_compounds, q_alignment = view(crossing)
         cross = float(crossing)
         # the clause-level signals compare words verbatim; an English question's words over Korean text
         # are dictionary translations, too loose for it (out of fold on the development pool, with them
@@ -448,8 +449,8 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
         vocab = sorted(set().union(*(index.sent_vocab[i] for i in c.parts)))
         cov_sent = coverage(q_terms, bag, own, idf)
         everywhere = f"{both} {p['text']}"
-        found_names = [n for n in cons.names if _name_found(alignment, n, everywhere, index.chunk_vocab[c.hit.pos])]
-        near_names = [n for n in found_names if _name_found(alignment, n, both, vocab)]
+        found_names = [n for n in cons.names if _name_found(q_alignment, n, everywhere, index.chunk_vocab[c.hit.pos])]
+        near_names = [n for n in found_names if _name_found(q_alignment, n, both, vocab)]
         attr_in = cons.attribute and cons.attribute in own.replace(" ", "")
         typed = any(type_agrees(question.wants, question.counter, sig) for sig in sigs)
         # counters are Korean: an English sentence ("12 new parks") is not read as a misfit
@@ -471,7 +472,7 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             max(cov_sent, p["cov"]),
             p["missing"],
             missing_weight(q_terms, bag, both, idf),
-            _share(compounds, own.replace(" ", "")),
+            _share(q_compounds, own.replace(" ", "")),
             p["compound"],
             float(question.wants is not None),
             float(typed),
@@ -499,12 +500,12 @@ def features(index: Index, question: Question, cands: list[Candidate]) -> np.nda
             float(question.wants in NUMERIC_TYPES and not any("number" in sig.types for sig in sigs)),
             cross,
             float(lang_of(c.text) != lang_of(c.hit.chunk.text)),
-            alignment.coverage(vocab, both) if alignment else 0.0,
-            alignment.weakest(vocab, both) if alignment else 0.0,
+            q_alignment.coverage(vocab, both) if q_alignment else 0.0,
+            q_alignment.weakest(vocab, both) if q_alignment else 0.0,
             p["align"],
             p["align_missing"],
             cross * (sims[i] - sims.max()),
-            alignment.glossed(both) if alignment else 0.0,
+            q_alignment.glossed(both) if q_alignment else 0.0,
             p["gloss"],
             float(bool(question.context_terms)),
             titled_sims[i],
@@ -789,6 +790,13 @@ def threshold_group(question: Question, cand: Candidate) -> str:
     return "cross" if lang_of(cand.text) == "ko" else "english"
 
 
+def own_words(question: Question) -> tuple[list[str], list[str]]:
+    """The question's own nouns and compounds (an English question's `nouns` are its translation's)."""
+    nouns = question.nouns if question.asked_nouns is None else question.asked_nouns
+    compounds = question.compounds if question.asked_compounds is None else question.asked_compounds
+    return nouns, compounds
+
+
 def reads_translated(question: Question, cand: Candidate) -> bool:
     """The candidate is compared with the question's translation into the corpus's words: an English
     question over a Korean sentence. A sentence in the question's own language (an English document in a
@@ -976,8 +984,8 @@ def anchor_terms(question: Question, index: Index, cand: Candidate) -> list[str]
     """What to look for near the answer: the question's nouns and compounds and, for an English
     question over Korean text, the Korean terms of the candidate its words align to best (over an
     English sentence, the English question's own words, as `features` reads it)."""
-    if question.lang == "en" and threshold_group(question, cand) != "cross":
-        nouns, compounds = question.asked_nouns or question.nouns, question.asked_compounds or question.compounds
+    if threshold_group(question, cand) == "english":
+        nouns, compounds = own_words(question)
         return [t.lower() for t in nouns + compounds + question.context_nouns]
     terms = [t.lower() for t in question.nouns + question.compounds + question.context_nouns]
     if question.alignment is not None:

@@ -73,8 +73,9 @@ class Pipeline:
         if self.index is None:
             self.index = ensure(self.settings, self.embedder)
         # the first English question would otherwise wait for the dictionary and the romanized names,
-        # a how-many question for the counters' vectors (about a second on two cores); not a daemon:
-        # a thread still inside native code when the interpreter exits crashed it (text.warm_up_in_background)
+        # a how-many question for the counters' vectors (about a second on two cores). The counters'
+        # thread runs the embedder, so it is not a daemon: a thread still inside native code when the
+        # interpreter exits crashed it (text.warm_up_in_background)
         threading.Thread(target=prepare, args=(self.index,), name="align-warm-up", daemon=True).start()
         threading.Thread(target=corpus_counters, args=(self.index,), name="counters-warm-up").start()
         if self.scorer is None:

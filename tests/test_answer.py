@@ -396,6 +396,13 @@ def test_an_english_question_is_read_in_its_own_words_over_an_english_sentence(t
             assert row[cross] == 0.0 and row[align] == 0.0
     budget = next(row for c, row in zip(cands, rows) if "parks budget" in c.text)
     assert budget[cov] > 0.0  # "parks", "budget" are found as asked
+    # a translation into the corpus's Korean words is for Korean sentences only
+    translated = dataclasses.replace(q, nouns=["펀드"], compounds=["혁신펀드"])
+    again = features(tiny_index, translated, cands)
+    for c, row, row2 in zip(cands, rows, again):
+        if lang_of(c.text) != "ko":
+            assert row2[cov] == row[cov]
+    assert (again[:, cov] != rows[:, cov]).any()
 
 
 def test_rerank_orders_passages_by_their_best_sentence():
@@ -664,5 +671,7 @@ def test_an_english_sentence_is_quoted_around_the_english_questions_own_words(ti
     cands = candidates(tiny_index, search(tiny_index, q, k=10))
     english = next(c for c in cands if "parks budget" in c.text)
     korean = next(c for c in cands if lang_of(c.text) == "ko")
-    assert {"park", "budget"} <= set(anchor_terms(q, tiny_index, english))  # as Kiwi lemmatises them
-    assert set(q.nouns) <= set(anchor_terms(q, tiny_index, korean))  # the translation's words (and the aligned ones)
+    translated = dataclasses.replace(q, nouns=["펀드"], compounds=["혁신펀드"])  # as if over Korean text
+    assert {"park", "budget"} <= set(anchor_terms(translated, tiny_index, english))  # as Kiwi lemmatises them
+    assert not {"펀드", "혁신펀드"} & set(anchor_terms(translated, tiny_index, english))
+    assert {"펀드", "혁신펀드"} <= set(anchor_terms(translated, tiny_index, korean))  # the translation's words

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag.answer import FEATURES, SELECT_FEATURES, Scorer
-from rag.train import MIN_CALIBRATION, Example, Pool, _folds, choose_thresholds, train
+from rag.train import MIN_CALIBRATION, Example, Pool, _folds, by_choice, choose_thresholds, train
 
 QUESTIONS = [
     {"id": "a1", "question": "AI혁신펀드 규모는 얼마인가요?", "answerable": True, "answers": [["900억"]], "evidence": "900억원", "doc": "fund.txt"},
@@ -115,3 +115,11 @@ def test_pooled_dealings_count_questions_once():
     pooled, report = choose_thresholds(exs * 3, np.array(conf * 3), np.ones(120), 0.05, repeats=3)
     assert report["same"]["answerable"] == 40
     assert pooled == one  # the same confidences three times over: the same quantile
+
+
+def test_thresholds_are_set_by_the_language_pair_of_the_chosen_candidate():
+    e = Example("q", "s.jsonl", "doc", "answerable", "cross", np.zeros((2, 1)), np.zeros(2), 1.0, "en", "c",
+                ("cross", "english"))
+    assert [x.threshold_group for x in by_choice([e, e], [np.array([0.2, 0.7]), np.array([0.9, 0.1])])] == ["english", "cross"]
+    old = Example("q", "s.jsonl", "doc", "answerable", "same", np.zeros((2, 1)), np.zeros(2), 1.0)  # no groups: kept
+    assert by_choice([old], [np.array([0.2, 0.7])])[0].threshold_group == "same"
