@@ -84,14 +84,14 @@ def measure(exs: list[train.Example], seeds: int, c: float = 0.5, measured: int 
         correct = correct[:n]
         confs.append(conf)
         corrects.append(correct)
-        measured = train.by_choice(exs[:n], probs[:n])
-        chosen += measured
-        for i, e in enumerate(measured):
+        picked = train.by_choice(exs[:n], probs[:n])  # with the language pair of the chosen sentence
+        chosen += picked
+        for i, e in enumerate(picked):
             if e.kind == "answerable":
                 right.setdefault(collection(e), []).append(correct[i])
-        for name in sorted({collection(e) for e in measured}):
-            sel = [i for i, e in enumerate(measured) if collection(e) == name and e.kind != "hard"]
-            labels = [measured[i].kind == "answerable" for i in sel]
+        for name in sorted({collection(e) for e in picked}):
+            sel = [i for i, e in enumerate(picked) if collection(e) == name and e.kind != "hard"]
+            labels = [picked[i].kind == "answerable" for i in sel]
             if len(set(labels)) == 2:
                 auc.setdefault(name, []).append(roc_auc_score(labels, conf[sel]))
     _, report = train.choose_thresholds(chosen, np.concatenate(confs), np.concatenate(corrects), 0.05, seeds)

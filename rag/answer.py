@@ -984,11 +984,10 @@ def anchor_terms(question: Question, index: Index, cand: Candidate) -> list[str]
     """What to look for near the answer: the question's nouns and compounds and, for an English
     question over Korean text, the Korean terms of the candidate its words align to best (over an
     English sentence, the English question's own words, as `features` reads it)."""
-    if threshold_group(question, cand) == "english":
-        nouns, compounds = own_words(question)
-        return [t.lower() for t in nouns + compounds + question.context_nouns]
-    terms = [t.lower() for t in question.nouns + question.compounds + question.context_nouns]
-    if question.alignment is not None:
+    english = threshold_group(question, cand) == "english"
+    nouns, compounds = own_words(question) if english else (question.nouns, question.compounds)
+    terms = [t.lower() for t in nouns + compounds + question.context_nouns]
+    if question.alignment is not None and not english:
         vocab = sorted(set().union(*(index.sent_vocab[i] for i in cand.parts)))
         if vocab:
             for word in question.alignment.words:
