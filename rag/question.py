@@ -44,7 +44,10 @@ EN_WH: tuple[tuple[str, str], ...] = (
     (r"\bwhere\b|\b(which|what) (city|country|region|province|place|venue|county|district)\b", "place"),
     (r"\bnames?\b|\bcalled\b", "name"),
 )
-_EN_WH = [(re.compile(p, re.I), kind) for p, kind in EN_WH]
+# ASCII word boundaries: in a mixed question the English wh-phrase runs into Korean ("how much인가요?"),
+# and Hangul counts as a word character for \b in Unicode mode
+_EN_WH = [(re.compile(p, re.I | re.A), kind) for p, kind in EN_WH]
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b", re.A)
 
 _LATIN = re.compile(r"[A-Za-z]*[a-z][A-Za-z]*[a-z][A-Za-z]*")  # an English word, not an acronym (AI, SKT)
 _MARKUP = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|!\[[^\]]*\]\([^)]*\)|<[^>]{0,200}>", re.I | re.S)
@@ -128,8 +131,9 @@ def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
             return KO_WH[tok.form], None
         if tok.form in KO_NAME_NOUNS and tok.tag == "NNG":
             return KO_NAME_NOUNS[tok.form], None
+    english = _ACRONYM.sub(" ", text)  # WHO (the organisation) asks for no person
     for pattern, kind in _EN_WH:
-        if pattern.search(text):
+        if pattern.search(english):
             return kind, None
     return None, None
 
@@ -183,7 +187,7 @@ def counted_phrase(text: str) -> str | None:
     """What an English how-many question counts, as a short phrase (its noun phrase's first words;
     a partitive "of the ..." is skipped, punctuation ends the phrase).
     Example: "How many staff joined the survey?" -> "how many staff joined" """
-    for m in re.finditer(r"\bhow many\b", text, re.I):
+    for m in re.finditer(r"\bhow many\b", text, re.I | re.A):
         tokens = _COUNTED_TOKEN.findall(text[m.end():])
         if tokens[:1] and tokens[0].lower() == "of":
             tokens = tokens[1:]

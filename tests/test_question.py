@@ -31,6 +31,9 @@ def toks(text):
         ("그 청장님 성함이 어떻게 되나요?", "person", None),
         ("What is the name of the dataset?", "name", None),
         ("금감원장 이름으로 몇 건 보냈나요?", "count", "건"),  # 몇 + counter comes first
+        ("AI혁신펀드 규모가 how much인가요?", "amount", None),  # an English wh-phrase run into Korean
+        ("글로벌 AI펀드는 when부터예요?", "time", None),
+        ("WHO가 권고한 기준은 무엇인가요?", None, None),  # an acronym, not "who"
         ("What is the Data Generation LAB for?", None, None),
         ("이 제도의 목적은 무엇인가요?", None, None),
     ],
