@@ -30,8 +30,8 @@ from .align import Alignment
 from .index import Index
 from .question import Question
 from .retrieve import Hit, sentence_similarities
-from .text import (CLAUSE_BREAK, CURRENCY, PERCENT_UNITS, TIME_UNITS, clause_spans, is_ordinal, kiwi, lang_of, normalize,
-                   signals, unmarked)
+from .text import (APOSTROPHES, CLAUSE_BREAK, CURRENCY, PERCENT_UNITS, TIME_UNITS, clause_spans, is_ordinal, is_short_year,
+                   kiwi, lang_of, normalize, signals, unmarked)
 
 DEFAULT_MODEL = Path(__file__).with_name("answerer.json")
 
@@ -872,10 +872,13 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
                 or (counter is None and wants == "amount" and (u in CURRENCY or u in PERCENT_UNITS or toks[j].tag == "NR" or measure))
                 or (wants == "percent" and u in PERCENT_UNITS)
                 or (counter is None and wants == "count" and u is not None and u not in TIME_UNITS)
-                or (wants == "time" and (u in TIME_UNITS or re.fullmatch(r"(19|20)\d\d", t.form) is not None))
+                or (wants == "time" and (u in TIME_UNITS or re.fullmatch(r"(19|20)\d\d", t.form) is not None
+                                         or is_short_year(toks, i)))
             )
             if ok:
                 end = unit.end if unit is not None else toks[j].end
+                # a year written short keeps its apostrophe: '27년 is 2027, not 27 years
+                start = toks[i - 1].start if wants == "time" and i > 0 and toks[i - 1].form in APOSTROPHES and toks[i - 1].end == t.start else t.start
                 if wants == "time":  # 2026년 7월 23일: one date
                     while True:
                         k = next((k for k in range(len(toks)) if toks[k].start >= end), None)
@@ -884,7 +887,7 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
                         if toks[k + 1].form not in TIME_UNITS:
                             break
                         end = toks[k + 1].end
-                spans.append((t.start, end))
+                spans.append((start, end))
             i = j + 1
             continue
         i += 1
@@ -940,18 +943,24 @@ def new_spans(question: Question, sentence: str, spans: list[tuple[int, int]]) -
 
 
 # an arrow, then perhaps a bracketed date: "40억원 → 150억원", "(’25) 40억원 → (‘26) 150억원"
+_RANGE = ("~", "∼", "〜", "～")  # a range's sign: what follows it is an end, what precedes it a start
 _AFTER_ARROW = re.compile(r"(→|⇒|->|➜|▶)\s*(\([^()]{0,10}\)\s*)?$")
 
 
 def taking(sentence: str, spans: list[tuple[int, int]], particle: str) -> list[tuple[int, int]]:
     """The spans that take the particle the question's wh-word takes (`question.wh_particle`), directly
     or through one noun: for 로 the new value of a change, after an arrow ("40억원 → 150억원") or
-    taking 로/으로 ("10점으로", "10 점 누적으로"); for 부터 a start ("10월부터는"); for 까지 an end."""
+    taking 로/으로 ("10점으로", "10 점 누적으로"); for 부터 a start ("10월부터는", "’26.2월~"); for 까지
+    an end ("'27년까지", "~'26", "’26.2월~’27.6월")."""
     toks = kiwi().tokenize(sentence)
     forms = {"로": ("로", "으로"), "부터": ("부터",), "까지": ("까지",)}[particle]
 
     def takes(span: tuple[int, int]) -> bool:
         if particle == "로" and _AFTER_ARROW.search(sentence[max(0, span[0] - 16):span[0]]):
+            return True
+        if particle == "까지" and sentence[:span[0]].rstrip(" " + "".join(APOSTROPHES)).endswith(_RANGE):
+            return True
+        if particle == "부터" and sentence[span[1]:].lstrip().startswith(_RANGE):
             return True
         after = [t for t in toks if t.start >= span[1]][:2]
         if after and after[0].tag in ("NNG", "NNB"):

@@ -103,15 +103,23 @@ class Question:
 WH_PARTICLES = {("JKB", "로"): "로", ("JKB", "으로"): "로", ("JX", "부터"): "부터", ("JX", "까지"): "까지"}
 
 
-def wh_particle(tokens) -> str | None:
+# English asks for an end or a start with a preposition: "Until when ...?", "... run until?", "Since when ...?"
+EN_WH_PARTICLES = ((re.compile(r"\b(until|till)\b|\bby when\b", re.I | re.A), "까지"),
+                   (re.compile(r"\b(since|from) when\b", re.I | re.A), "부터"))
+
+
+def wh_particle(tokens, text: str = "") -> str | None:
     """The particle the question's wh-word (얼마, 몇 + counter, 언제) takes: "로", "부터", "까지" or None.
-    With two wh-words ("언제까지 얼마로 줄여요?") the one nearest the predicate, the last, is the focus."""
+    With two wh-words ("언제까지 얼마로 줄여요?") the one nearest the predicate, the last, is the focus.
+    Without one, the English preposition of `text` that asks for the same ("until when" -> "까지")."""
     toks = list(tokens)
     found = None
     for i, tok in enumerate(toks):
         nxt = i + 2 if tok.form == "몇" else i + 1 if tok.form in ("얼마", "언제") else None
         if nxt is not None and nxt < len(toks):
             found = WH_PARTICLES.get((toks[nxt].tag, toks[nxt].form))
+    if found is None:
+        found = next((particle for pattern, particle in EN_WH_PARTICLES if pattern.search(text)), None)
     return found
 
 
@@ -283,6 +291,6 @@ def analyze(index: Index, text: str, history: list[str] | None = None, history_w
         text=text, lang=lang, terms=terms_of(tokens), nouns=nouns, compounds=compounds,
         wants=wants, counter=counter, constraints=constraints_of(tokens, lang, text),
         vec=vec, own_vec=own, context_terms=context_terms, context_nouns=context_nouns, alignment=alignment,
-        wh_particle=wh_particle(tokens), translated_vec=translated_vec, counted_vec=counted_vec,
+        wh_particle=wh_particle(tokens, text), translated_vec=translated_vec, counted_vec=counted_vec,
         asked_nouns=asked_nouns, asked_compounds=asked_compounds,
     )

@@ -199,6 +199,23 @@ def is_ordinal(toks: list, i: int) -> bool:
     return i > 0 and toks[i - 1].tag == "XPN" and toks[i - 1].form == "제" and toks[i - 1].end == toks[i].start
 
 
+APOSTROPHES = ("'", "’", "‘", "′", "`")
+
+
+def is_short_year(toks: list, i: int) -> bool:
+    """The number at `toks[i]` is a year written short: two digits right after an apostrophe ('26, ’25),
+    as policy documents date plans ("AI혁신펀드(900억원, ~'26)"), with no unit of its own other than 년
+    ('26년 is read by its unit anyway; '20명' is a quoted count)."""
+    tok = toks[i]
+    if not (len(tok.form) == 2 and tok.form.isdigit() and i > 0):
+        return False
+    before = toks[i - 1]
+    if before.form not in APOSTROPHES or before.end != tok.start:
+        return False
+    after = toks[i + 1] if i + 1 < len(toks) else None
+    return after is None or after.start > tok.end or after.tag not in ("NNB", "NNG", "SW", "SL") or after.form == "년"
+
+
 # ---------------------------------------------------------------- what a text holds (Kiwi tags)
 
 
@@ -245,7 +262,7 @@ def signals(tokens) -> Signals:
         types.add("number")
         digits = tok.form.replace(",", "")
         numbers.add(digits)
-        if YEAR.match(digits):
+        if YEAR.match(digits) or is_short_year(toks, i):
             types.add("time")
         j = i + 1
         large = False

@@ -76,6 +76,9 @@ def span_texts(sentence, wants, counter=None):
         ("총 50km 구간을 점검", "count", "km", ["50km"]),
         ("데이터셋 K-MIMIC을 구축한 서울대병원", "name", None, ["MIMIC", "서울대병원"]),  # a name in either script
         ("제13회 포럼에서 미팅을 80회 이상 진행", "count", None, ["80회"]),
+        ("AI혁신펀드(900억원, ~'26) 등을 조성한다", "time", None, ["'26"]),  # a year written short
+        ("'27년까지 조성하고 ’26.2월 시작", "time", None, ["'27년", "’26.2월"]),
+        ("'20명'이 참석했다", "time", None, []),  # a quoted count is no year
     ],
 )
 def test_answer_spans_read_off_kiwi_tags(sentence, wants, counter, expected):
@@ -113,6 +116,16 @@ def test_taking_ro_keeps_the_new_value_of_a_change(sentence, wants, counter, exp
 )
 def test_taking_buteo_or_kkaji_keeps_the_start_or_the_end(particle, expected):
     sentence = "애플은 2019년 8월까지 동의 없이 수집하였고, 2019년 10월부터는 별도 동의를 받았다."
+    spans = taking(sentence, answer_spans(sentence, "time", None), particle)
+    assert [sentence[a:b] for a, b in spans] == expected
+
+
+@pytest.mark.parametrize(
+    "particle,expected",
+    [("부터", ["’26.2월"]), ("까지", ["’27.6월", "'26"])],
+)
+def test_taking_reads_a_range_sign_as_a_start_and_an_end(particle, expected):
+    sentence = "’26.2월~’27.6월 집중관리기간을 운영하고 AI혁신펀드(900억원, ~'26)를 조성"
     spans = taking(sentence, answer_spans(sentence, "time", None), particle)
     assert [sentence[a:b] for a, b in spans] == expected
 

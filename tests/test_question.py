@@ -129,6 +129,21 @@ def test_wh_particle_is_the_particle_the_wh_word_takes(question, expected):
     assert wh_particle(kiwi().tokenize(question)) == expected
 
 
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("Until when will the AI innovation fund be raised?", "까지"),
+        ("When does the fund run until?", "까지"),
+        ("By when must the fine be paid?", "까지"),
+        ("Since when has LG U+ encrypted its keys?", "부터"),
+        ("When was the fund raised?", None),
+        ("펀드는 언제부터 until 조성돼요?", "부터"),  # the Korean particle first
+    ],
+)
+def test_wh_particle_of_an_english_question_is_its_preposition(question, expected):
+    assert wh_particle(kiwi().tokenize(question), question) == expected
+
+
 @pytest.mark.integration
 def test_an_english_question_is_also_put_in_the_corpus_words(real_pipeline):
     from rag.align import translation

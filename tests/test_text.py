@@ -50,6 +50,13 @@ def test_signals_read_answer_types_off_kiwi_tags(text, types, counters):
     assert counters == set(got.counters)
 
 
+def test_a_year_written_short_is_a_time():
+    assert "time" in signals(kiwi().tokenize("AI혁신펀드(900억원, ~'26) 등")).types
+    assert "time" in signals(kiwi().tokenize("(’25) 40억원 → (‘26) 150억원")).types
+    assert "time" not in signals(kiwi().tokenize("'20명'이 참석")).types  # a quoted count
+    assert "time" not in signals(kiwi().tokenize("26개 기관")).types
+
+
 def test_ordinal_numbers_are_not_counts():
     got = signals(kiwi().tokenize("은행ㆍ제2금융권 등이 참여하는 제13회 포럼"))
     assert "number" in got.types and not {"count", "amount"} & got.types and not got.counters
