@@ -865,6 +865,8 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
                 (toks[j + 1].tag in ("NNB", "SW", "NNG") and toks[j + 1].start <= toks[j].end + 1)
                 or (toks[j + 1].tag == "SL" and toks[j + 1].start == toks[j].end)  # 600ha, 50km
             ) else None
+            if unit is not None and unit.form != "년" and is_short_year(toks, i):
+                unit = None  # '26 추진: a year, and the noun after it is not its unit
             u = (unit.form.lower() if unit.tag == "SL" else unit.form) if unit is not None else None
             measure = unit is not None and unit.tag == "SL"
             ok = (
@@ -877,8 +879,9 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
             )
             if ok:
                 end = unit.end if unit is not None else toks[j].end
-                # a year written short keeps its apostrophe: '27년 is 2027, not 27 years
-                start = toks[i - 1].start if wants == "time" and i > 0 and toks[i - 1].form in APOSTROPHES and toks[i - 1].end == t.start else t.start
+                # a year written short keeps its apostrophe: '27년 and ’26.2월 are 2027 and 2026, not 27 years
+                short = wants == "time" and (is_short_year(toks, i) or re.fullmatch(r"\d\d\.\d{1,2}", t.form) is not None)
+                start = toks[i - 1].start if short and i > 0 and toks[i - 1].form in APOSTROPHES and toks[i - 1].end == t.start else t.start
                 if wants == "time":  # 2026년 7월 23일: one date
                     while True:
                         k = next((k for k in range(len(toks)) if toks[k].start >= end), None)
@@ -944,6 +947,7 @@ def new_spans(question: Question, sentence: str, spans: list[tuple[int, int]]) -
 
 # an arrow, then perhaps a bracketed date: "40억원 → 150억원", "(’25) 40억원 → (‘26) 150억원"
 _RANGE = ("~", "∼", "〜", "～")  # a range's sign: what follows it is an end, what precedes it a start
+_RANGE_AFTER = re.compile(r"\s*(\([^()]{1,4}\)\s*)?[~∼〜～]")  # "3.2.(월)∼": a weekday may come between
 _AFTER_ARROW = re.compile(r"(→|⇒|->|➜|▶)\s*(\([^()]{0,10}\)\s*)?$")
 
 
@@ -960,7 +964,7 @@ def taking(sentence: str, spans: list[tuple[int, int]], particle: str) -> list[t
             return True
         if particle == "까지" and sentence[:span[0]].rstrip(" " + "".join(APOSTROPHES)).endswith(_RANGE):
             return True
-        if particle == "부터" and sentence[span[1]:].lstrip().startswith(_RANGE):
+        if particle == "부터" and _RANGE_AFTER.match(sentence, span[1]):
             return True
         after = [t for t in toks if t.start >= span[1]][:2]
         if after and after[0].tag in ("NNG", "NNB"):

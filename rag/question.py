@@ -103,8 +103,9 @@ class Question:
 WH_PARTICLES = {("JKB", "로"): "로", ("JKB", "으로"): "로", ("JX", "부터"): "부터", ("JX", "까지"): "까지"}
 
 
-# English asks for an end or a start with a preposition: "Until when ...?", "... run until?", "Since when ...?"
-EN_WH_PARTICLES = ((re.compile(r"\b(until|till)\b|\bby when\b", re.I | re.A), "까지"),
+# English asks for an end or a start with a preposition on its wh-word: "Until when ...?", "... run until?",
+# "Since when ...?" (not "How much is available until 2027?")
+EN_WH_PARTICLES = ((re.compile(r"\b(until|till|by) when\b|\b(until|till)\s*\?*\s*$", re.I | re.A), "까지"),
                    (re.compile(r"\b(since|from) when\b", re.I | re.A), "부터"))
 
 
@@ -139,7 +140,9 @@ def answer_type(text: str, tokens) -> tuple[str | None, str | None]:
             return KO_WH[tok.form], None
         if tok.form in KO_NAME_NOUNS and tok.tag == "NNG":
             return KO_NAME_NOUNS[tok.form], None
-    english = _ACRONYM.sub(" ", text)  # WHO (the organisation) asks for no person
+    # an acronym in a question otherwise written in small letters or Hangul (WHO가 권고한 ...) asks
+    # for no person; a question all in capitals (WHEN DOES IT CLOSE?) keeps its wh-words
+    english = _ACRONYM.sub(" ", text) if re.search(r"[a-z가-힣]", text) else text
     for pattern, kind in _EN_WH:
         if pattern.search(english):
             return kind, None

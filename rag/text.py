@@ -204,8 +204,8 @@ APOSTROPHES = ("'", "’", "‘", "′", "`")
 
 def is_short_year(toks: list, i: int) -> bool:
     """The number at `toks[i]` is a year written short: two digits right after an apostrophe ('26, ’25),
-    as policy documents date plans ("AI혁신펀드(900억원, ~'26)"), with no unit of its own other than 년
-    ('26년 is read by its unit anyway; '20명' is a quoted count)."""
+    as policy documents date plans ("AI혁신펀드(900억원, ~'26)"), with nothing written onto it but 년
+    ('20명', '20만 명' and '20여 곳' are quoted counts)."""
     tok = toks[i]
     if not (len(tok.form) == 2 and tok.form.isdigit() and i > 0):
         return False
@@ -213,7 +213,8 @@ def is_short_year(toks: list, i: int) -> bool:
     if before.form not in APOSTROPHES or before.end != tok.start:
         return False
     after = toks[i + 1] if i + 1 < len(toks) else None
-    return after is None or after.start > tok.end or after.tag not in ("NNB", "NNG", "SW", "SL") or after.form == "년"
+    return (after is None or after.start > tok.end or after.form == "년"
+            or after.tag not in ("NNB", "NNG", "SW", "SL", "SH", "NR", "XSN", "SN"))
 
 
 # ---------------------------------------------------------------- what a text holds (Kiwi tags)

@@ -79,6 +79,8 @@ def span_texts(sentence, wants, counter=None):
         ("AI혁신펀드(900억원, ~'26) 등을 조성한다", "time", None, ["'26"]),  # a year written short
         ("'27년까지 조성하고 ’26.2월 시작", "time", None, ["'27년", "’26.2월"]),
         ("'20명'이 참석했다", "time", None, []),  # a quoted count is no year
+        ("'26~'27 추진", "time", None, ["'26", "'27"]),  # the noun after a short year is not its unit
+        ("'10월 넷째 주 개최", "time", None, ["10월"]),  # a quote mark, not a short year
     ],
 )
 def test_answer_spans_read_off_kiwi_tags(sentence, wants, counter, expected):
@@ -128,6 +130,13 @@ def test_taking_reads_a_range_sign_as_a_start_and_an_end(particle, expected):
     sentence = "’26.2월~’27.6월 집중관리기간을 운영하고 AI혁신펀드(900억원, ~'26)를 조성"
     spans = taking(sentence, answer_spans(sentence, "time", None), particle)
     assert [sentence[a:b] for a, b in spans] == expected
+
+
+def test_taking_reads_a_range_past_a_weekday_in_brackets():
+    sentence = "신청은 3.2.(월)∼3.20.(금) 온라인으로 받는다"
+    spans = answer_spans(sentence, "time", None)
+    assert [sentence[a:b] for a, b in taking(sentence, spans, "부터")] == ["3.2."]
+    assert [sentence[a:b] for a, b in taking(sentence, spans, "까지")] == ["3.20."]
 
 
 def test_pick_span_prefers_the_figure_next_to_the_question_terms():

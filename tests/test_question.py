@@ -34,6 +34,7 @@ def toks(text):
         ("AI혁신펀드 규모가 how much인가요?", "amount", None),  # an English wh-phrase run into Korean
         ("글로벌 AI펀드는 when부터예요?", "time", None),
         ("WHO가 권고한 기준은 무엇인가요?", None, None),  # an acronym, not "who"
+        ("WHEN DOES THE FUND CLOSE?", "time", None),  # a question in capitals keeps its wh-word
         ("What is the Data Generation LAB for?", None, None),
         ("이 제도의 목적은 무엇인가요?", None, None),
     ],
@@ -137,6 +138,8 @@ def test_wh_particle_is_the_particle_the_wh_word_takes(question, expected):
         ("By when must the fine be paid?", "까지"),
         ("Since when has LG U+ encrypted its keys?", "부터"),
         ("When was the fund raised?", None),
+        ("How much funding is available until 2027?", None),  # "until" not on the wh-word
+        ("펀드는 until when 운용돼요?", "까지"),  # in a mixed question
         ("펀드는 언제부터 until 조성돼요?", "부터"),  # the Korean particle first
     ],
 )

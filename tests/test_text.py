@@ -54,7 +54,8 @@ def test_a_year_written_short_is_a_time():
     assert "time" in signals(kiwi().tokenize("AI혁신펀드(900억원, ~'26) 등")).types
     assert "time" in signals(kiwi().tokenize("(’25) 40억원 → (‘26) 150억원")).types
     assert "time" not in signals(kiwi().tokenize("'20명'이 참석")).types  # a quoted count
-    assert "time" not in signals(kiwi().tokenize("26개 기관")).types
+    assert "time" not in signals(kiwi().tokenize("'20만 명'이 참석")).types  # a number written on
+    assert "time" not in signals(kiwi().tokenize("'20여 곳'을 지정")).types
 
 
 def test_ordinal_numbers_are_not_counts():
