@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag import train  # noqa: E402
-from rag.answer import FEATURES  # noqa: E402
+from rag.features import FEATURES  # noqa: E402
 
 
 def collection(e: train.Example) -> str:
@@ -45,7 +45,7 @@ def collection(e: train.Example) -> str:
 def without(exs: list[train.Example], drop: list[str]) -> list[train.Example]:
     """The examples with the columns of `drop` (and their gaps) set to 0: a constant column gets no
     weight in a standardised logistic regression, as if it were dropped, and the columns keep the
-    positions `answer.FEATURES` gives them."""
+    positions `features.FEATURES` gives them."""
     unknown = [f for f in drop if f not in FEATURES]
     if unknown:
         raise SystemExit(f"unknown features: {', '.join(unknown)}")

@@ -17,14 +17,16 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .align import prepare
-from .answer import AnswerConfig, Scorer, compose, corpus_counters
+from .answer import AnswerConfig, compose
 from .config import Settings, get_settings
 from .embed import Embedder
 from .errors import BadQuestion
+from .features import corpus_counters
 from .generate import Generator, Reply, generate, make_generator
 from .index import Index, ensure
 from .question import Question, analyze, strip_markup
 from .retrieve import Hit, search
+from .scorer import Scorer
 from .text import morphemes, warm_up_in_background
 
 # A turn that opens like this leans on the previous one (general discourse cues, both languages).

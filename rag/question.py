@@ -156,7 +156,6 @@ def constraints_of(tokens, lang: str, text: str) -> Constraints:
     for i, tok in enumerate(toks):
         if tok.tag == "SN":
             digits = tok.form.replace(",", "")
-            nxt = toks[i + 1].form if i + 1 < len(toks) else ""
             if YEAR.match(digits):
                 years.append(digits)
                 continue

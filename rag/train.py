@@ -3,13 +3,13 @@
     python bench/corpora.py && python -m rag.train          # writes rag/answerer.json
 
 For every development question the pipeline retrieves passages as it would when answering; each
-sentence of them is a row of `answer.FEATURES`, labelled 1 when it holds the question's evidence.
+sentence of them is a row of `features.FEATURES`, labelled 1 when it holds the question's evidence.
 Unanswerable questions give rows that are all 0, and every answerable question with a labelled
 sentence also gives a *hard* unanswerable copy: the same question with the gold sentence (and any
 sentence holding the answer) removed from its candidates.
 
 Two models (scikit-learn, seeded). `select`, the mean of a logistic regression and a small perceptron
-(`PERCEPTRON`), on the sentence rows (their `answer.SELECT_FEATURES` columns: a few columns only the
+(`PERCEPTRON`), on the sentence rows (their `features.SELECT_FEATURES` columns: a few columns only the
 answerability model reads). `answerable`, a logistic regression on one row per question (the best
 sentence's features and how clearly it won, from out-of-fold selector probabilities), labelled 1 when the question is answerable (unanswerable
 questions and the hard copies are 0; rows weighted by kind, `KIND_WEIGHTS`). The abstention
@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .answer import FEATURES, QUESTION_FEATURES, SELECT_FEATURES, Linear, Mean, Perceptron, Scorer, candidates, features, question_row, selector_columns, threshold_group
+from .features import FEATURES, SELECT_FEATURES, candidates, features, selector_columns, threshold_group
+from .scorer import QUESTION_FEATURES, Linear, Mean, Perceptron, Scorer, question_row
 from .chat import Pipeline
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder

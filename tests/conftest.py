@@ -12,6 +12,9 @@ import pytest
 
 from rag.config import PROJECT_ROOT, Settings
 from rag.embed import CachedEmbedder, E5Embedder, Embedder
+from rag.features import SELECT_FEATURES, Candidate
+from rag.scorer import QUESTION_FEATURES, Linear, Scorer
+from rag.text import Signals
 
 TINY_DOCS = {
     "fund.txt": (
@@ -124,3 +127,36 @@ def real_pipeline(real_settings):
     from rag.chat import Pipeline
 
     return Pipeline(settings=real_settings)
+
+
+# ---------------------------------------------------------------- hand-built answerer inputs
+
+
+def signals_of(types=(), counters=()):
+    """Kiwi-tag signals with these answer types and counters (no numbers or names)."""
+    return Signals(frozenset(types), frozenset(counters), frozenset(), frozenset())
+
+
+def linear_on(names, weight_on, weight):
+    """A logistic regression over `names` that reads one feature only."""
+    coef = np.zeros(len(names))
+    coef[names.index(weight_on)] = weight
+    return Linear(names, np.zeros(len(names)), np.ones(len(names)), coef, -2.5)
+
+
+def toy_scorer(thresholds=None):
+    """A scorer whose selector reads `sim` and whose answerability model reads `p_best`."""
+    return Scorer(linear_on(SELECT_FEATURES, "sim", 5.0), linear_on(QUESTION_FEATURES, "p_best", 5.0),
+                  thresholds or {"same": 0.5, "cross": 0.3})
+
+
+class QuestionIn:
+    """A question that only has a language (what `decide` and `threshold_group` read)."""
+
+    def __init__(self, lang):
+        self.lang = lang
+
+
+def bare_candidate(text):
+    """A candidate sentence without a passage."""
+    return Candidate(rank=0, hit=None, sid=0, text=text)

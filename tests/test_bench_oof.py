@@ -3,7 +3,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from rag.answer import FEATURES
+from rag.features import FEATURES
 from rag.config import PROJECT_ROOT
 from rag.train import Example
 

@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer import FEATURES, SELECT_FEATURES, Scorer
+from rag.features import SELECT_FEATURES
+from rag.scorer import Scorer
 from rag.train import MIN_CALIBRATION, Example, Pool, _folds, by_choice, choose_thresholds, train
 
 QUESTIONS = [
