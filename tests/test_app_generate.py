@@ -14,9 +14,9 @@ from .live import chromium, live_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-REPLIES = {  # the fake model: faithful about the budget, an invented figure about the parks
+REPLIES = {  # the fake model: faithful about the budget, an invented year for the parks
     "What is the parks budget?": ("budget", "The city's parks budget is 40 million dollars [{n}]."),
-    "How many new parks will the city open?": ("new parks", "The city will open 15 new parks [{n}]."),
+    "When will the parks open?": ("new parks", "The new parks will open in 2027 [{n}]."),
 }
 
 
@@ -69,9 +69,9 @@ def test_generated_text_streams_then_the_sources_render(page, tmp_path):
 
 
 def test_a_reply_the_guard_rejects_is_replaced_by_the_documents_sentence(page, app_with_generator):
-    _send(page, "How many new parks will the city open?")
+    _send(page, "When will the parks open?")
     page.locator(".rag-note").nth(1).wait_for(timeout=30000)
     assert "did not pass the source check" in page.locator(".rag-note").nth(1).inner_text()
     answer = page.locator(".rag-answer").last.inner_text()
-    assert "12 new parks" in answer and "15" not in answer
+    assert "12 new parks in 2026" in answer and "2027" not in answer
     assert len(app_with_generator[1].requests) == 2
