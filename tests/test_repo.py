@@ -1,8 +1,12 @@
 """Repository invariants: the README's set-up commands are the ones CI runs; the evaluation's document
-split holds for every question set and for what the answerer is trained on."""
+split holds for every question set and for what the answerer is trained on; no symlink is tracked."""
 
 import json
 import re
+import shutil
+import subprocess
+
+import pytest
 
 from rag.config import PROJECT_ROOT
 from rag.train import DEFAULT_POOLS
@@ -51,3 +55,12 @@ def test_the_answerer_trains_on_development_questions_only():
     for pool in DEFAULT_POOLS:
         assert pool.corpus.name in ("press_dev", "press_dev_mixed", "korquad_train"), pool
         assert "val" not in pool.questions.name, pool
+
+
+def test_no_symlink_is_tracked():
+    """A tracked symlink (a worktree's link to the ignored bench/.corpora) is checked out over the
+    directory it names and replaces it, local corpora and indexes included."""
+    if shutil.which("git") is None or not (PROJECT_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(["git", "ls-files", "-s"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+    assert [line.split("\t", 1)[1] for line in listed.splitlines() if line.startswith("120000")] == []
