@@ -94,7 +94,7 @@ class Question:
     asked_nouns: list[str] | None = None  # the question's own nouns and compounds, for evidence in its own
     asked_compounds: list[str] | None = None  # language (an English question's `nouns` are the translation's); None: `nouns`
     counted_vec: np.ndarray | None = None  # an English how-many question's `counted_phrase`, embedded: the
-    # Korean counter it asks for (명, 건, 곳) is read off its similarity to each counter (answer.counter_fits)
+    # Korean counter it asks for (명, 건, 곳) is read off its similarity to each counter (features.counter_fits)
 
 
 # The particle a wh-word takes says which of several figures is asked for: 로/으로 the new value of a
