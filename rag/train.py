@@ -34,12 +34,12 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .features import FEATURES, SELECT_FEATURES, candidates, features, selector_columns, threshold_group
-from .scorer import QUESTION_FEATURES, Linear, Mean, Perceptron, Scorer, question_row
 from .chat import Pipeline
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .eval import match_key, read_questions
+from .features import FEATURES, SELECT_FEATURES, candidates, features, selector_columns, threshold_group
+from .scorer import QUESTION_FEATURES, Linear, Mean, Perceptron, Scorer, question_row
 
 log = logging.getLogger(__name__)
 

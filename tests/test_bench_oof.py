@@ -3,8 +3,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from rag.features import FEATURES
 from rag.config import PROJECT_ROOT
+from rag.features import FEATURES
 from rag.train import Example
 
 spec = importlib.util.spec_from_file_location("bench_oof", PROJECT_ROOT / "bench" / "oof.py")

@@ -1,9 +1,16 @@
+import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag.chat import Conversation, is_follow_up
+from rag import align, chat
+from rag.chat import Conversation, Pipeline, is_follow_up
+from rag.config import Settings
 from rag.errors import BadQuestion
+from rag.index import ensure
+
+from .conftest import write_corpus
 
 
 @pytest.mark.parametrize(
@@ -59,14 +66,6 @@ def test_concurrent_users_get_their_own_answers(tiny_pipeline):
 
 
 def test_answer_dict_keeps_machine_fields_and_adds_document_metadata(tmp_path, fake_embedder):
-    import json
-
-    from rag.chat import Pipeline
-    from rag.config import Settings
-    from rag.index import ensure
-
-    from .conftest import write_corpus
-
     corpus = write_corpus(tmp_path)
     (corpus / "metadata.jsonl").write_text(json.dumps(
         {"file": "fund.txt", "title": "AI 혁신펀드 조성", "source": "중소벤처기업부", "date": "2025.3.12",
@@ -84,11 +83,6 @@ def test_answer_dict_keeps_machine_fields_and_adds_document_metadata(tmp_path, f
 
 
 def test_the_pipeline_prepares_what_english_questions_need_in_the_background(tiny_settings, tiny_index, monkeypatch):
-    import threading
-
-    from rag import align
-    from rag.chat import Pipeline
-
     prepared = threading.Event()
     monkeypatch.setattr(align, "MIN_VOCAB", 1)  # the tiny corpus's vocabulary is below the real floor
     tiny_index.derived.pop("romanized", None)
@@ -100,10 +94,6 @@ def test_the_pipeline_prepares_what_english_questions_need_in_the_background(tin
 
 
 def test_the_pipeline_embeds_the_counters_in_the_background(tiny_settings, tiny_index, monkeypatch):
-    import threading
-
-    from rag import chat
-
     done = threading.Event()
     real = chat.corpus_counters
     monkeypatch.setattr(chat, "corpus_counters", lambda index: (real(index), done.set()))

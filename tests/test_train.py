@@ -5,7 +5,7 @@ import pytest
 
 from rag.features import SELECT_FEATURES
 from rag.scorer import Scorer
-from rag.train import MIN_CALIBRATION, Example, Pool, _folds, by_choice, choose_thresholds, train
+from rag.train import MIN_CALIBRATION, Example, Pool, _folds, by_choice, choose_thresholds, examples, train
 
 QUESTIONS = [
     {"id": "a1", "question": "AI혁신펀드 규모는 얼마인가요?", "answerable": True, "answers": [["900억"]], "evidence": "900억원", "doc": "fund.txt"},
@@ -39,7 +39,6 @@ def test_trained_scorer_prefers_the_gold_sentences_and_records_its_data(pool, tm
     assert scorer.select.features == SELECT_FEATURES and set(scorer.thresholds) == {"same", "cross", "english"}
     assert scorer.meta["examples"]["unanswerable"] == 2 and scorer.meta["examples"]["hard"] >= 1
     assert scorer.meta["trained_on"][0]["questions"] == "questions.jsonl"
-    from rag.train import examples
 
     scorer.save(tmp_path / "m.json")
     rows = np.vstack([e.rows for e in examples(pool, tmp_path / "idx", embedder=fake_embedder)])
