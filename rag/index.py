@@ -46,7 +46,7 @@ from .text import Signals, clause_spans, unmarked
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v23"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v24"  # bump when chunking, tokenisation or file layout changes
 
 
 @dataclass

@@ -217,6 +217,16 @@ def is_short_year(toks: list, i: int) -> bool:
             or after.tag not in ("NNB", "NNG", "SW", "SL", "SH", "NR", "XSN", "SN"))
 
 
+def counted_in_english(toks: list, j: int) -> bool:
+    """The number that ends at `toks[j - 1]` counts the English word after it ("12 new parks", "1,200
+    people"): English writes no counter, the counted words follow the number after a space. Kiwi tags
+    English words SL; a capitalised one (July, KRW) or one written onto the number (600ha) is not read so."""
+    if j >= len(toks) or j == 0:
+        return False
+    nxt = toks[j]
+    return nxt.tag == "SL" and nxt.start == toks[j - 1].end + 1 and nxt.form.isalpha() and nxt.form.islower()
+
+
 # ---------------------------------------------------------------- what a text holds (Kiwi tags)
 
 
@@ -263,7 +273,8 @@ def signals(tokens) -> Signals:
         types.add("number")
         digits = tok.form.replace(",", "")
         numbers.add(digits)
-        if YEAR.match(digits) or is_short_year(toks, i):
+        year = YEAR.match(digits.rstrip(".")) is not None  # "in 2026." ends a sentence
+        if year or is_short_year(toks, i):
             types.add("time")
         j = i + 1
         large = False
@@ -288,4 +299,6 @@ def signals(tokens) -> Signals:
         if unit is not None and unit not in PERCENT_UNITS:
             types.add("count")
             counters.add(unit)
+        elif unit is None and not year and counted_in_english(toks, j):
+            types.add("count")  # no counter: English has none
     return Signals(frozenset(types), frozenset(counters), frozenset(numbers), frozenset(names))

@@ -31,6 +31,9 @@ def span_texts(sentence, wants, counter=None):
         ("'20명'이 참석했다", "time", None, []),  # a quoted count is no year
         ("'26~'27 추진", "time", None, ["'26", "'27"]),  # the noun after a short year is not its unit
         ("'10월 넷째 주 개최", "time", None, ["10월"]),  # a quote mark, not a short year
+        ("The city will open 12 new parks in 2026.", "count", None, ["12"]),  # English: the counted word follows
+        ("The city will open 12 new parks in 2026.", "time", None, ["2026"]),  # the full stop is not the year's
+        ("The 2026 budget was set.", "count", None, []),
     ],
 )
 def test_answer_spans_read_off_kiwi_tags(sentence, wants, counter, expected):

@@ -58,6 +58,13 @@ def test_a_year_written_short_is_a_time():
     assert "time" not in signals(kiwi().tokenize("'20여 곳'을 지정")).types
 
 
+def test_an_english_number_counts_the_word_after_it():
+    got = signals(kiwi().tokenize("The city will open 12 new parks in 2026."))
+    assert {"count", "time"} <= got.types and not got.counters  # English writes no counter
+    assert "count" not in signals(kiwi().tokenize("The fund opened on 3 July.")).types  # a month, capitalised
+    assert "count" not in signals(kiwi().tokenize("The 2026 budget was set.")).types  # a year
+
+
 def test_ordinal_numbers_are_not_counts():
     got = signals(kiwi().tokenize("은행ㆍ제2금융권 등이 참여하는 제13회 포럼"))
     assert "number" in got.types and not {"count", "amount"} & got.types and not got.counters
