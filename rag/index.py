@@ -14,6 +14,11 @@
 - `embed_cache.npz` passage vectors by content hash, reused by the next rebuild;
 - `manifest.json`   format version, model, chunking settings and the corpus files' sha256.
 
+While a build embeds, what it has embedded so far is saved every two minutes to
+`index_dir/embed_cache.partial-<model>.npz` (and once more if the build fails or is interrupted):
+the next build starts from it, so a killed build of a large corpus loses minutes of embedding, not
+hours. It is removed when a build goes live.
+
 `ensure(settings)` loads the index when the manifest still matches the corpus, the model and the
 settings, and rebuilds it otherwise (also when it is missing or damaged). A build is written to a
 new `build-*/` and made live by replacing the `current` symlink (one atomic rename), under a file
@@ -136,7 +141,8 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     if not chunks:
         raise NoDocuments(f"the files in {corpus_dir} hold no text once page furniture (menus, buttons, credits) is removed")
 
-    cache = CachedEmbedder(embedder, _reusable_cache(index_dir, embedder.name))
+    partial = partial_cache_path(index_dir, embedder.name)
+    cache = CachedEmbedder(embedder, _reusable_cache(index_dir, embedder.name), autosave=partial)
     chunk_texts = [c.embed_text for c in chunks]
     sent_texts = [s.text for c in chunks for s in c.sentences]
     sent_embed_texts = [embedded_sentence(s) for c in chunks for s in c.sentences]
@@ -152,11 +158,17 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     todo = (cache.count_missing(chunk_texts + sent_embed_texts + sent_title_texts + clause_texts)
             + cache.count_missing(vocab, query=True))
     with tqdm(total=todo, desc="embedding passages", unit="text", disable=not progress or todo == 0) as bar:
-        chunk_vecs = cache.embed_batch(chunk_texts, progress=bar)
-        sent_vecs = cache.embed_batch(sent_embed_texts, progress=bar)
-        sent_title_vecs = cache.embed_batch(sent_title_texts, progress=bar)
-        clause_vecs = cache.embed_batch(clause_texts, progress=bar) if clause_texts else np.zeros((0, chunk_vecs.shape[1]))
-        vocab_vecs = cache.embed_batch(vocab, query=True, progress=bar) if vocab else np.zeros((0, chunk_vecs.shape[1]))
+        try:
+            chunk_vecs = cache.embed_batch(chunk_texts, progress=bar)
+            sent_vecs = cache.embed_batch(sent_embed_texts, progress=bar)
+            sent_title_vecs = cache.embed_batch(sent_title_texts, progress=bar)
+            clause_vecs = cache.embed_batch(clause_texts, progress=bar) if clause_texts else np.zeros((0, chunk_vecs.shape[1]))
+            vocab_vecs = cache.embed_batch(vocab, query=True, progress=bar) if vocab else np.zeros((0, chunk_vecs.shape[1]))
+        except BaseException:  # interrupted or failed: keep what was embedded for the next build
+            if todo:
+                with contextlib.suppress(OSError):
+                    cache.save(partial)
+            raise
 
     chunk_terms = morphemes_batch(chunk_texts)
     sent_tokens = kiwi().tokenize([normalize(t) for t in sent_texts]) if sent_texts else []
@@ -202,6 +214,7 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    partial.unlink(missing_ok=True)  # the live build's cache holds it all now
     log.info("indexed %d passages, %d sentences from %d files", len(chunks), len(sent_texts), len(docs))
     return Index(chunks, store.index, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest,
                  vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"], sent_signals, sent_title_vecs,
@@ -262,6 +275,8 @@ def _collect_garbage(index_dir: Path) -> None:
         for p in index_dir.iterdir():
             if p.name.startswith(BUILD_PREFIX) and p.name != live and p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)
+            elif p.name.startswith(".embed_cache.partial-") and p.name.endswith(".tmp.npz"):  # a save cut short
+                p.unlink(missing_ok=True)
         if live is not None and _is_rag_manifest(index_dir / "manifest.json"):
             for name in LEGACY:
                 p = index_dir / name
@@ -278,14 +293,21 @@ def _is_rag_manifest(path: Path) -> bool:
         return False
 
 
+def partial_cache_path(index_dir: Path, model: str) -> Path:
+    """Where a build in progress saves the vectors it has embedded so far (one file per model)."""
+    return Path(index_dir) / f"embed_cache.partial-{hashlib.sha256(model.encode()).hexdigest()[:12]}.npz"
+
+
 def _reusable_cache(index_dir: Path, model: str) -> dict[str, np.ndarray]:
-    """Passage vectors of the live index, when they come from the same model (another model's are useless)."""
+    """Passage vectors of the live index, when they come from the same model (another model's are useless),
+    and those an unfinished build of the same model saved."""
     live = live_dir(index_dir)
     try:
         same_model = json.loads((live / "manifest.json").read_text(encoding="utf-8")).get("model") == model
     except (OSError, ValueError, AttributeError):
         same_model = False
-    return CachedEmbedder.load_cache(live / "embed_cache.npz") if same_model else {}
+    cache = CachedEmbedder.load_cache(live / "embed_cache.npz") if same_model else {}
+    return {**cache, **CachedEmbedder.load_cache(partial_cache_path(index_dir, model))}
 
 
 # ---------------------------------------------------------------- load

@@ -23,6 +23,23 @@ def test_cache_embeds_each_text_once_and_round_trips(tmp_path):
     assert np.allclose(again.embed_batch(["가", "나"]), a[:2]) and again.inner.calls == 0
 
 
+def test_autosave_writes_what_was_embedded_while_embedding(tmp_path):
+    path = tmp_path / "partial.npz"
+    cached = CachedEmbedder(FakeEmbedder(), autosave=path, autosave_every=0.0)
+    texts = [f"문장 {i}" for i in range(40)]  # three batches of at most 16
+    vecs = cached.embed_batch(texts)
+    saved = CachedEmbedder.load_cache(path)
+    assert set(saved) == {CachedEmbedder.key(t) for t in texts}
+    assert np.allclose(saved[CachedEmbedder.key(texts[7])], vecs[7])
+    assert [p.name for p in tmp_path.iterdir()] == ["partial.npz"]  # written whole, no temporary left
+
+
+def test_autosave_waits_for_its_interval(tmp_path):
+    path = tmp_path / "partial.npz"
+    CachedEmbedder(FakeEmbedder(), autosave=path, autosave_every=3600.0).embed_batch(["가", "나"])
+    assert not path.exists()
+
+
 def test_damaged_cache_is_ignored(tmp_path):
     (tmp_path / "c.npz").write_bytes(b"junk")
     assert CachedEmbedder.load_cache(tmp_path / "c.npz") == {}

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
+from rag.embed import CachedEmbedder
 from rag.errors import IndexUnavailable
-from rag.index import BUILD_PREFIX, FORMAT, LEGACY, LIVE, LOCK, build, ensure, live_dir, load_index, embedded_sentence, sentence_clauses, titled_sentence
+from rag.index import (BUILD_PREFIX, FORMAT, LEGACY, LIVE, LOCK, build, embedded_sentence, ensure, live_dir, load_index,
+                       partial_cache_path, sentence_clauses, titled_sentence)
 
 from .conftest import FakeEmbedder
 
@@ -96,6 +98,32 @@ def test_changed_corpus_triggers_rebuild_and_reuses_cached_vectors(tiny_settings
     assert len(_builds(tiny_settings.index_dir)) == 1  # the old build is gone
 
 
+class InterruptedEmbedder(FakeEmbedder):
+    """Embeds `budget` texts, then is interrupted (Ctrl-C) as a long build may be."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self.budget = budget
+
+    def embed_batch(self, texts, *, query=False):
+        if self.calls + len(texts) > self.budget:
+            raise KeyboardInterrupt
+        return super().embed_batch(texts, query=query)
+
+
+def test_an_interrupted_build_keeps_what_it_embedded_for_the_next(tiny_settings, fake_embedder):
+    full = FakeEmbedder()
+    ensure(tiny_settings.model_copy(update={"index_dir": tiny_settings.index_dir.parent / "other"}), full, progress=False)
+    cut = InterruptedEmbedder(budget=full.calls // 2)
+    with pytest.raises(KeyboardInterrupt):
+        ensure(tiny_settings, cut, progress=False)
+    partial = partial_cache_path(tiny_settings.index_dir, fake_embedder.name)
+    assert len(CachedEmbedder.load_cache(partial)) == cut.calls > 0 and _builds(tiny_settings.index_dir) == []
+    idx = ensure(tiny_settings, fake_embedder, progress=False)
+    assert fake_embedder.calls == full.calls - cut.calls  # only what the interrupted build had not reached
+    assert not partial.exists() and len(idx.chunks) > 0
+
+
 def test_changed_settings_trigger_rebuild(tiny_settings, fake_embedder):
     ensure(tiny_settings, fake_embedder, progress=False)
     other = tiny_settings.model_copy(update={"chunk_size": 120})
@@ -114,6 +142,16 @@ def test_an_index_from_another_model_is_rebuilt_without_its_vectors(tiny_setting
     assert idx.manifest["model"] == "other-model" and idx.chunk_vecs.shape == (len(first.chunks), 64)
     assert other.calls >= len(first.chunks) + len(first.sentences)  # everything embedded afresh
     assert load_index(tiny_settings.index_dir, other).sent_vecs.shape[1] == 64
+
+
+def test_a_saved_partial_cache_of_another_model_is_not_read(tiny_settings, fake_embedder):
+    other = OtherModel(dim=64)
+    tiny_settings.index_dir.mkdir(parents=True, exist_ok=True)
+    CachedEmbedder(other, {CachedEmbedder.key("가"): np.ones(64, dtype=np.float32)}).save(
+        partial_cache_path(tiny_settings.index_dir, other.name))
+    idx = ensure(tiny_settings, fake_embedder, progress=False)
+    assert idx.chunk_vecs.shape[1] == fake_embedder.dim
+    assert partial_cache_path(tiny_settings.index_dir, other.name).exists()  # another model's, left alone
 
 
 def _truncate(path):
