@@ -18,6 +18,7 @@ import unicodedata
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .config import Settings
 from .errors import BadQuestionsFile, OutputUnwritable, RagError, ServerUnavailable
 
 MAX_ANSWER = 400
@@ -211,7 +212,6 @@ def evaluate(questions: Path, out: Path, *, corpus: Path | None = None, index: P
         answerer = remote_answerer(server)
     else:
         from .chat import Pipeline  # loads the models: only when answering locally
-        from .config import Settings
 
         overrides = {"corpus_dir": corpus, "index_dir": index, "generator": generator}
         answerer = local_answerer(Pipeline(Settings(**{k: v for k, v in overrides.items() if v is not None})))
@@ -237,8 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.server and args.generator:
         parser.error("--generator applies to local answering; a running app uses its own RAG_GENERATOR")
     try:
-        from .config import Settings
-
         Settings()  # bad RAG_* variables are reported before any work
         m = evaluate(args.questions, args.out, corpus=args.corpus, index=args.index, server=args.server,
                      progress=args.progress, generator=args.generator)

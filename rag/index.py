@@ -47,7 +47,8 @@ from .config import Settings
 from .embed import CachedEmbedder, Embedder, make_embedder
 from .errors import IndexUnavailable, NoDocuments
 from .ingest import Chunk, Sentence, chunk, input_files, load
-from .text import Signals, clause_spans, unmarked
+from .text import (Signals, clause_spans, kiwi, morphemes_batch, noun_phrases_batch, normalize, signals, terms_of,
+                   unmarked)
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +125,13 @@ def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> I
 
 
 def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> Index:
+    # imported here: LangChain takes seconds to import, and answering from a built index never needs it
     import bm25s
     from langchain_community.vectorstores import FAISS
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
     from langchain_community.vectorstores.utils import DistanceStrategy
     from tqdm import tqdm
 
-    from .text import kiwi, morphemes_batch, normalize, noun_phrases_batch, signals, terms_of
-
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
     corpus_dir = Path(settings.corpus_dir)
     index_dir = Path(settings.index_dir)
     manifest = expected_manifest(settings, embedder.name)
