@@ -13,13 +13,17 @@ it has embedded every few minutes, so that a build that is killed loses minutes,
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+log = logging.getLogger(__name__)
 
 
 def _normalise(vectors) -> np.ndarray:
@@ -84,11 +88,12 @@ class CachedEmbedder(Embedder):
 
     def __init__(self, inner: Embedder, cache: dict[str, np.ndarray] | None = None, *,
                  autosave: Path | None = None, autosave_every: float = 120.0) -> None:
-        """`autosave`: a file the cache is saved to at most every `autosave_every` seconds while
-        `embed_batch` runs (read back with `load_cache`)."""
+        """`autosave`: a file the vectors embedded here (not those passed in as `cache`) are saved to,
+        at most every `autosave_every` seconds while `embed_batch` runs (read back with `load_cache`)."""
         self.inner = inner
         self.name = inner.name
         self.cache: dict[str, np.ndarray] = cache if cache is not None else {}
+        self.embedded: set[str] = set()  # keys embedded by this instance
         self.autosave = autosave
         self.autosave_every = autosave_every
         self._saved_at = time.monotonic()
@@ -105,30 +110,47 @@ class CachedEmbedder(Embedder):
             vecs = self.inner.embed_batch([t for _, t in batch], query=query)
             for (k, _), v in zip(batch, vecs):
                 self.cache[k] = v
+                self.embedded.add(k)
             if progress is not None:
                 progress.update(len(batch))
             if self.autosave is not None and time.monotonic() - self._saved_at >= self.autosave_every:
-                self.save(self.autosave)
-                self._saved_at = time.monotonic()
+                self._autosave()
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([self.cache[k] for k in keys])
 
+    def _autosave(self) -> None:
+        try:
+            self.save(self.autosave, only_new=True)
+        except OSError as exc:  # a full disk must not end a long build: it only loses the checkpoint
+            log.warning("could not save the embedding checkpoint %s: %s", self.autosave, exc)
+        self._saved_at = time.monotonic()
+
     def count_missing(self, texts: Sequence[str], query: bool = False) -> int:
         return len({self.key(t, query) for t in texts} - self.cache.keys())
 
-    def save(self, path: Path) -> None:
-        """Write the cache to `path` (.npz) atomically: a reader never sees half a file."""
+    def save(self, path: Path, *, only_new: bool = False) -> None:
+        """Write the cache (`only_new`: the vectors embedded here) and the model's name to `path` (.npz),
+        atomically: a reader never sees half a file."""
         path = Path(path)
-        keys = sorted(self.cache)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, keys=np.array(keys), vectors=np.vstack([self.cache[k] for k in keys]) if keys else np.zeros((0, 0)))
-        os.replace(tmp, path)
+        keys = sorted(self.embedded if only_new else self.cache)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+        try:
+            np.savez(tmp, keys=np.array(keys), model=np.array(self.name),
+                     vectors=np.vstack([self.cache[k] for k in keys]) if keys else np.zeros((0, 0)))
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     @staticmethod
-    def load_cache(path: Path) -> dict[str, np.ndarray]:
+    def load_cache(path: Path, model: str | None = None) -> dict[str, np.ndarray]:
+        """The vectors saved in `path`; none when it is missing or damaged, or (given `model`) was
+        written for another model."""
         try:
             with np.load(path, allow_pickle=False) as data:
+                if model is not None and "model" in data.files and str(data["model"]) != model:
+                    return {}
                 return {str(k): v for k, v in zip(data["keys"], data["vectors"])}
         except Exception:  # a missing or damaged cache only costs re-embedding
             return {}

@@ -14,10 +14,10 @@
 - `embed_cache.npz` passage vectors by content hash, reused by the next rebuild;
 - `manifest.json`   format version, model, chunking settings and the corpus files' sha256.
 
-While a build embeds, what it has embedded so far is saved every two minutes to
-`index_dir/embed_cache.partial-<model>.npz` (and once more if the build fails or is interrupted):
-the next build starts from it, so a killed build of a large corpus loses minutes of embedding, not
-hours. It is removed when a build goes live.
+While a build embeds, the vectors it has embedded so far are saved every `AUTOSAVE_EVERY` seconds
+to `index_dir/embed_cache.partial-<hash of the model name>.npz`, and once more when the build fails
+or is interrupted (Ctrl-C): the next build of the same model starts from them, so a killed build of a
+large corpus loses at most two minutes of embedding, not hours. Such files go when a build goes live.
 
 `ensure(settings)` loads the index when the manifest still matches the corpus, the model and the
 settings, and rebuilds it otherwise (also when it is missing or damaged). A build is written to a
@@ -53,6 +53,8 @@ from .text import (Signals, clause_spans, kiwi, morphemes_batch, noun_phrases_ba
 log = logging.getLogger(__name__)
 
 FORMAT = "rag-index v24"  # bump when chunking, tokenisation or file layout changes
+PARTIAL_PREFIX = "embed_cache.partial-"  # a build's checkpoint of what it has embedded
+AUTOSAVE_EVERY = 120.0  # seconds between checkpoints
 
 
 @dataclass
@@ -118,13 +120,14 @@ def _stale_reason(found: dict, expected: dict) -> str | None:
 # ---------------------------------------------------------------- build
 
 
-def build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> Index:
-    """Read the corpus, embed passages and sentences, and write the index atomically (under the lock)."""
+def build(settings: Settings, embedder: Embedder, *, progress: bool = True, autosave_every: float = AUTOSAVE_EVERY) -> Index:
+    """Read the corpus, embed passages and sentences, and write the index atomically (under the lock);
+    what is embedded is checkpointed every `autosave_every` seconds."""
     with _lock(Path(settings.index_dir)):
-        return _build(settings, embedder, progress=progress)
+        return _build(settings, embedder, progress=progress, autosave_every=autosave_every)
 
 
-def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> Index:
+def _build(settings: Settings, embedder: Embedder, *, progress: bool, autosave_every: float) -> Index:
     # imported here: LangChain takes seconds to import, and answering from a built index never needs it
     import bm25s
     from langchain_community.vectorstores import FAISS
@@ -141,7 +144,7 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
         raise NoDocuments(f"the files in {corpus_dir} hold no text once page furniture (menus, buttons, credits) is removed")
 
     partial = partial_cache_path(index_dir, embedder.name)
-    cache = CachedEmbedder(embedder, _reusable_cache(index_dir, embedder.name), autosave=partial)
+    cache = CachedEmbedder(embedder, _reusable_cache(index_dir, embedder.name), autosave=partial, autosave_every=autosave_every)
     chunk_texts = [c.embed_text for c in chunks]
     sent_texts = [s.text for c in chunks for s in c.sentences]
     sent_embed_texts = [embedded_sentence(s) for c in chunks for s in c.sentences]
@@ -164,9 +167,11 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
             clause_vecs = cache.embed_batch(clause_texts, progress=bar) if clause_texts else np.zeros((0, chunk_vecs.shape[1]))
             vocab_vecs = cache.embed_batch(vocab, query=True, progress=bar) if vocab else np.zeros((0, chunk_vecs.shape[1]))
         except BaseException:  # interrupted or failed: keep what was embedded for the next build
-            if todo:
-                with contextlib.suppress(OSError):
-                    cache.save(partial)
+            if cache.embedded:
+                try:
+                    cache.save(partial, only_new=True)
+                except Exception as exc:  # the original error is the one to report
+                    log.warning("could not save the embedding checkpoint %s: %s", partial, exc)
             raise
 
     chunk_terms = morphemes_batch(chunk_texts)
@@ -213,7 +218,6 @@ def _build(settings: Settings, embedder: Embedder, *, progress: bool = True) -> 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    partial.unlink(missing_ok=True)  # the live build's cache holds it all now
     log.info("indexed %d passages, %d sentences from %d files", len(chunks), len(sent_texts), len(docs))
     return Index(chunks, store.index, bm25, sent_vecs, sent_terms, chunk_terms, embedder, manifest,
                  vocab, vocab_vecs, table["chunk_vocab"], table["sent_vocab"], sent_signals, sent_title_vecs,
@@ -274,8 +278,8 @@ def _collect_garbage(index_dir: Path) -> None:
         for p in index_dir.iterdir():
             if p.name.startswith(BUILD_PREFIX) and p.name != live and p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)
-            elif p.name.startswith(".embed_cache.partial-") and p.name.endswith(".tmp.npz"):  # a save cut short
-                p.unlink(missing_ok=True)
+            elif p.name.startswith((f"{PARTIAL_PREFIX}", f".{PARTIAL_PREFIX}")) and p.name.endswith(".npz"):
+                p.unlink(missing_ok=True)  # checkpoints (the live build holds what they held) and saves cut short
         if live is not None and _is_rag_manifest(index_dir / "manifest.json"):
             for name in LEGACY:
                 p = index_dir / name
@@ -294,7 +298,7 @@ def _is_rag_manifest(path: Path) -> bool:
 
 def partial_cache_path(index_dir: Path, model: str) -> Path:
     """Where a build in progress saves the vectors it has embedded so far (one file per model)."""
-    return Path(index_dir) / f"embed_cache.partial-{hashlib.sha256(model.encode()).hexdigest()[:12]}.npz"
+    return Path(index_dir) / f"{PARTIAL_PREFIX}{hashlib.sha256(model.encode()).hexdigest()[:12]}.npz"
 
 
 def _reusable_cache(index_dir: Path, model: str) -> dict[str, np.ndarray]:
@@ -306,7 +310,7 @@ def _reusable_cache(index_dir: Path, model: str) -> dict[str, np.ndarray]:
     except (OSError, ValueError, AttributeError):
         same_model = False
     cache = CachedEmbedder.load_cache(live / "embed_cache.npz") if same_model else {}
-    return {**cache, **CachedEmbedder.load_cache(partial_cache_path(index_dir, model))}
+    return {**cache, **CachedEmbedder.load_cache(partial_cache_path(index_dir, model), model)}
 
 
 # ---------------------------------------------------------------- load

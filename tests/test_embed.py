@@ -23,14 +23,15 @@ def test_cache_embeds_each_text_once_and_round_trips(tmp_path):
     assert np.allclose(again.embed_batch(["가", "나"]), a[:2]) and again.inner.calls == 0
 
 
-def test_autosave_writes_what_was_embedded_while_embedding(tmp_path):
+def test_autosave_writes_what_was_embedded_here_while_embedding(tmp_path):
     path = tmp_path / "partial.npz"
-    cached = CachedEmbedder(FakeEmbedder(), autosave=path, autosave_every=0.0)
+    known = {CachedEmbedder.key("이미 있는 문장"): np.ones(FakeEmbedder().dim, dtype=np.float32)}
+    cached = CachedEmbedder(FakeEmbedder(), dict(known), autosave=path, autosave_every=0.0)
     texts = [f"문장 {i}" for i in range(40)]  # three batches of at most 16
-    vecs = cached.embed_batch(texts)
+    vecs = cached.embed_batch(["이미 있는 문장", *texts])
     saved = CachedEmbedder.load_cache(path)
-    assert set(saved) == {CachedEmbedder.key(t) for t in texts}
-    assert np.allclose(saved[CachedEmbedder.key(texts[7])], vecs[7])
+    assert set(saved) == {CachedEmbedder.key(t) for t in texts}  # not the vectors it was given
+    assert np.allclose(saved[CachedEmbedder.key(texts[7])], vecs[8])
     assert [p.name for p in tmp_path.iterdir()] == ["partial.npz"]  # written whole, no temporary left
 
 
@@ -38,6 +39,20 @@ def test_autosave_waits_for_its_interval(tmp_path):
     path = tmp_path / "partial.npz"
     CachedEmbedder(FakeEmbedder(), autosave=path, autosave_every=3600.0).embed_batch(["가", "나"])
     assert not path.exists()
+
+
+def test_a_checkpoint_that_cannot_be_written_does_not_stop_embedding(tmp_path, caplog):
+    cached = CachedEmbedder(FakeEmbedder(), autosave=tmp_path / "missing" / "partial.npz", autosave_every=0.0)
+    assert cached.embed_batch(["가", "나"]).shape == (2, FakeEmbedder().dim)
+    assert "could not save the embedding checkpoint" in caplog.text
+
+
+def test_a_cache_saved_for_another_model_is_not_loaded_for_this_one(tmp_path):
+    cached = CachedEmbedder(FakeEmbedder())
+    cached.embed_batch(["가"])
+    cached.save(tmp_path / "c.npz")
+    assert len(CachedEmbedder.load_cache(tmp_path / "c.npz", FakeEmbedder.name)) == 1
+    assert CachedEmbedder.load_cache(tmp_path / "c.npz", "another-model") == {}
 
 
 def test_damaged_cache_is_ignored(tmp_path):

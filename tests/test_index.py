@@ -98,6 +98,10 @@ def test_changed_corpus_triggers_rebuild_and_reuses_cached_vectors(tiny_settings
     assert len(_builds(tiny_settings.index_dir)) == 1  # the old build is gone
 
 
+class OtherModel(FakeEmbedder):
+    name = "other-model"
+
+
 class InterruptedEmbedder(FakeEmbedder):
     """Embeds `budget` texts, then is interrupted (Ctrl-C) as a long build may be."""
 
@@ -111,17 +115,66 @@ class InterruptedEmbedder(FakeEmbedder):
         return super().embed_batch(texts, query=query)
 
 
-def test_an_interrupted_build_keeps_what_it_embedded_for_the_next(tiny_settings, fake_embedder):
+def _full_build_calls(tiny_settings) -> int:
+    """How many texts a build of the tiny corpus embeds from scratch (built elsewhere)."""
     full = FakeEmbedder()
-    ensure(tiny_settings.model_copy(update={"index_dir": tiny_settings.index_dir.parent / "other"}), full, progress=False)
-    cut = InterruptedEmbedder(budget=full.calls // 2)
+    ensure(tiny_settings.model_copy(update={"index_dir": tiny_settings.index_dir.parent / "elsewhere"}), full, progress=False)
+    return full.calls
+
+
+def test_an_interrupted_build_keeps_what_it_embedded_for_the_next(tiny_settings, fake_embedder):
+    total = _full_build_calls(tiny_settings)
+    cut = InterruptedEmbedder(budget=total // 2)
     with pytest.raises(KeyboardInterrupt):
         ensure(tiny_settings, cut, progress=False)
     partial = partial_cache_path(tiny_settings.index_dir, fake_embedder.name)
     assert len(CachedEmbedder.load_cache(partial)) == cut.calls > 0 and _builds(tiny_settings.index_dir) == []
     idx = ensure(tiny_settings, fake_embedder, progress=False)
-    assert fake_embedder.calls == full.calls - cut.calls  # only what the interrupted build had not reached
+    assert fake_embedder.calls == total - cut.calls  # only what the interrupted build had not reached
     assert not partial.exists() and len(idx.chunks) > 0
+
+
+class CheckpointWatcher(FakeEmbedder):
+    """Notes, at each call, whether a checkpoint file exists (a killed build would leave it as it is)."""
+
+    def __init__(self, checkpoint) -> None:
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.seen: list[int] = []
+
+    def embed_batch(self, texts, *, query=False):
+        self.seen.append(len(CachedEmbedder.load_cache(self.checkpoint)))
+        return super().embed_batch(texts, query=query)
+
+
+def test_a_build_checkpoints_what_it_has_embedded_while_it_embeds(tiny_settings):
+    watcher = CheckpointWatcher(partial_cache_path(tiny_settings.index_dir, FakeEmbedder.name))
+    build(tiny_settings, watcher, progress=False, autosave_every=0.0)
+    assert watcher.seen[0] == 0 and watcher.seen[-1] > 0  # saved before the last batch, not only at the end
+    assert watcher.seen == sorted(watcher.seen)
+    assert not watcher.checkpoint.exists()  # gone once the build is live
+
+
+def test_a_checkpoint_written_for_another_model_is_not_read(tiny_settings, fake_embedder):
+    total = _full_build_calls(tiny_settings)
+    first_chunk = ensure(tiny_settings.model_copy(update={"index_dir": tiny_settings.index_dir.parent / "x"}),
+                         FakeEmbedder(), progress=False).chunks[0].embed_text
+    tiny_settings.index_dir.mkdir(parents=True, exist_ok=True)
+    # at this model's checkpoint path, but written by another model of the same dimension
+    CachedEmbedder(OtherModel(), {CachedEmbedder.key(first_chunk): np.ones(FakeEmbedder().dim, dtype=np.float32)}).save(
+        partial_cache_path(tiny_settings.index_dir, fake_embedder.name))
+    ensure(tiny_settings, fake_embedder, progress=False)
+    assert fake_embedder.calls == total  # nothing taken from it
+
+
+def test_leftover_checkpoints_go_once_an_index_is_live(tiny_settings, fake_embedder):
+    index_dir = tiny_settings.index_dir
+    index_dir.mkdir(parents=True, exist_ok=True)
+    leftovers = [partial_cache_path(index_dir, "other-model"), index_dir / ".embed_cache.partial-0123.npz.77.88.tmp.npz"]
+    for path in leftovers:
+        path.write_bytes(b"x")
+    ensure(tiny_settings, fake_embedder, progress=False)
+    assert not any(path.exists() for path in leftovers)
 
 
 def test_changed_settings_trigger_rebuild(tiny_settings, fake_embedder):
@@ -131,10 +184,6 @@ def test_changed_settings_trigger_rebuild(tiny_settings, fake_embedder):
     assert idx.manifest["chunk_size"] == 120
 
 
-class OtherModel(FakeEmbedder):
-    name = "other-model"
-
-
 def test_an_index_from_another_model_is_rebuilt_without_its_vectors(tiny_settings, fake_embedder):
     first = ensure(tiny_settings, fake_embedder, progress=False)
     other = OtherModel(dim=64)
@@ -142,16 +191,6 @@ def test_an_index_from_another_model_is_rebuilt_without_its_vectors(tiny_setting
     assert idx.manifest["model"] == "other-model" and idx.chunk_vecs.shape == (len(first.chunks), 64)
     assert other.calls >= len(first.chunks) + len(first.sentences)  # everything embedded afresh
     assert load_index(tiny_settings.index_dir, other).sent_vecs.shape[1] == 64
-
-
-def test_a_saved_partial_cache_of_another_model_is_not_read(tiny_settings, fake_embedder):
-    other = OtherModel(dim=64)
-    tiny_settings.index_dir.mkdir(parents=True, exist_ok=True)
-    CachedEmbedder(other, {CachedEmbedder.key("가"): np.ones(64, dtype=np.float32)}).save(
-        partial_cache_path(tiny_settings.index_dir, other.name))
-    idx = ensure(tiny_settings, fake_embedder, progress=False)
-    assert idx.chunk_vecs.shape[1] == fake_embedder.dim
-    assert partial_cache_path(tiny_settings.index_dir, other.name).exists()  # another model's, left alone
 
 
 def _truncate(path):
