@@ -278,7 +278,7 @@ def _collect_garbage(index_dir: Path) -> None:
         for p in index_dir.iterdir():
             if p.name.startswith(BUILD_PREFIX) and p.name != live and p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)
-            elif p.name.startswith((f"{PARTIAL_PREFIX}", f".{PARTIAL_PREFIX}")) and p.name.endswith(".npz"):
+            elif p.name.startswith((PARTIAL_PREFIX, f".{PARTIAL_PREFIX}")) and p.name.endswith(".npz"):
                 p.unlink(missing_ok=True)  # checkpoints (the live build holds what they held) and saves cut short
         if live is not None and _is_rag_manifest(index_dir / "manifest.json"):
             for name in LEGACY:
