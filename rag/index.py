@@ -52,7 +52,7 @@ from .text import (Signals, clause_spans, kiwi, morphemes_batch, noun_phrases_ba
 
 log = logging.getLogger(__name__)
 
-FORMAT = "rag-index v24"  # bump when chunking, tokenisation or file layout changes
+FORMAT = "rag-index v25"  # bump when chunking, tokenisation or file layout changes
 PARTIAL_PREFIX = "embed_cache.partial-"  # a build's checkpoint of what it has embedded
 AUTOSAVE_EVERY = 120.0  # seconds between checkpoints
 

@@ -12,7 +12,7 @@ import math
 import re
 
 from .question import Question
-from .text import APOSTROPHES, CURRENCY, PERCENT_UNITS, TIME_UNITS, counted_in_english, is_ordinal, is_short_year, kiwi
+from .text import APOSTROPHES, CURRENCY, PERCENT_UNITS, TIME_UNITS, english_unit, is_ordinal, is_short_year, kiwi
 
 
 DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -59,17 +59,21 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
             u = (unit.form.lower() if unit.tag == "SL" else unit.form) if unit is not None else None
             year = re.fullmatch(r"(19|20)\d\d\.?", t.form) is not None  # "in 2026." ends a sentence
             measure = unit is not None and unit.tag == "SL"
+            # English units are words after the number: "40 million dollars", "20 percent", "12 new parks"
+            en_kind, en_end = english_unit(toks, j + 1) if unit is None and not year else (None, j + 1)
             ok = (
                 (counter is not None and u == counter)
                 or (counter is None and wants == "amount" and (u in CURRENCY or u in PERCENT_UNITS or toks[j].tag == "NR" or measure))
                 or (wants == "percent" and u in PERCENT_UNITS)
                 or (counter is None and wants == "count" and u is not None and u not in TIME_UNITS)
-                or (counter is None and wants == "count" and u is None and not year and counted_in_english(toks, j + 1))
+                or (counter is None and en_kind is not None and wants == en_kind)
                 or (wants == "time" and (u in TIME_UNITS or year
                                          or is_short_year(toks, i)))
             )
             if ok:
-                end = unit.end if unit is not None else toks[j].end
+                end = unit.end if unit is not None else toks[en_end - 1].end
+                if en_end > j + 1:  # English unit words: the full stop after them is the sentence's
+                    end = len(sentence[:end].rstrip(".,;:"))
                 if unit is None and year and sentence[end - 1] == ".":
                     end -= 1  # the sentence's full stop is not the year's
                 # a year written short keeps its apostrophe: '27년 and ’26.2월 are 2027 and 2026, not 27 years

@@ -217,14 +217,41 @@ def is_short_year(toks: list, i: int) -> bool:
             or after.tag not in ("NNB", "NNG", "SW", "SL", "SH", "NR", "XSN", "SN"))
 
 
-def counted_in_english(toks: list, j: int) -> bool:
-    """The number that ends at `toks[j - 1]` counts the English word after it ("12 new parks", "1,200
-    people"): English writes no counter, the counted words follow the number after a space. Kiwi tags
+# English writes its units as words after a number, a closed class like Korean counters
+EN_SCALES = ("thousand", "million", "billion", "trillion")
+EN_CURRENCIES = ("dollar", "dollars", "won", "euro", "euros", "yen", "yuan", "pound", "pounds")
+EN_PERCENT = ("percent", "pct")
+EN_TIMES = ("am", "pm", "year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours")
+
+
+def english_unit(toks: list, j: int) -> tuple[str | None, int]:
+    """What the lower-case English words after the number that ends at `toks[j - 1]` make of it, and
+    the position after the last one that belongs to it: an amount ("40 million dollars", "900 billion
+    won"), a percentage ("20 percent"), a time ("10 am", "3 years"), or else a count of the word that
+    follows ("12 new parks": English writes no counter). (None, j) when no such word follows: Kiwi tags
     English words SL; a capitalised one (July, KRW) or one written onto the number (600ha) is not read so."""
-    if j >= len(toks) or j == 0:
-        return False
-    nxt = toks[j]
-    return nxt.tag == "SL" and nxt.start == toks[j - 1].end + 1 and nxt.form.isalpha() and nxt.form.islower()
+
+    def word(k: int) -> tuple[str | None, int]:
+        """The lower-case word starting at toks[k] after a space, and the position after it (Kiwi may
+        cut an English word in two, "do" + "llars.", and leaves a full stop on it, "won.")."""
+        if k >= len(toks) or k == 0 or toks[k].tag != "SL" or toks[k].start != toks[k - 1].end + 1:
+            return None, k
+        form, end = toks[k].form, k + 1
+        while end < len(toks) and toks[end].tag == "SL" and toks[end].start == toks[end - 1].end:
+            form, end = form + toks[end].form, end + 1
+        form = form.rstrip(".,;:")
+        return (form, end) if form.isalpha() and form.islower() else (None, k)
+
+    first, after = word(j)
+    if first is None:
+        return None, j
+    if first in EN_SCALES:
+        currency, after_currency = word(after)
+        return "amount", after_currency if currency in EN_CURRENCIES else after
+    for kind, words in (("amount", EN_CURRENCIES), ("percent", EN_PERCENT), ("time", EN_TIMES)):
+        if first in words:
+            return kind, after
+    return "count", j
 
 
 # ---------------------------------------------------------------- what a text holds (Kiwi tags)
@@ -299,6 +326,8 @@ def signals(tokens) -> Signals:
         if unit is not None and unit not in PERCENT_UNITS:
             types.add("count")
             counters.add(unit)
-        elif unit is None and not year and counted_in_english(toks, j):
-            types.add("count")  # no counter: English has none
+        elif unit is None and not year:
+            kind, _ = english_unit(toks, j)
+            if kind is not None:
+                types.add(kind)  # English units are words after the number
     return Signals(frozenset(types), frozenset(counters), frozenset(numbers), frozenset(names))

@@ -34,6 +34,10 @@ def span_texts(sentence, wants, counter=None):
         ("The city will open 12 new parks in 2026.", "count", None, ["12"]),  # English: the counted word follows
         ("The city will open 12 new parks in 2026.", "time", None, ["2026"]),  # the full stop is not the year's
         ("The 2026 budget was set.", "count", None, []),
+        ("It costs 40 million dollars.", "amount", None, ["40 million dollars"]),  # unit words, not the full stop
+        ("It costs 40 million dollars.", "count", None, []),
+        ("The rate rose 20 percent this year.", "percent", None, ["20 percent"]),
+        ("Applications open at 10 am on Monday.", "time", None, ["10 am"]),
     ],
 )
 def test_answer_spans_read_off_kiwi_tags(sentence, wants, counter, expected):

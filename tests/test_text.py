@@ -65,6 +65,21 @@ def test_an_english_number_counts_the_word_after_it():
     assert "count" not in signals(kiwi().tokenize("The 2026 budget was set.")).types  # a year
 
 
+@pytest.mark.parametrize(
+    "sentence, kind",
+    [
+        ("It costs 40 million dollars.", "amount"),  # Kiwi cuts "dollars." into "do" + "llars."
+        ("The fund is 900 billion won.", "amount"),
+        ("The rate rose 20 percent this year.", "percent"),
+        ("Applications open at 10 am on Monday.", "time"),
+        ("The programme runs 3 years.", "time"),
+    ],
+)
+def test_english_unit_words_give_their_type_not_a_count(sentence, kind):
+    got = signals(kiwi().tokenize(sentence)).types
+    assert kind in got and "count" not in got
+
+
 def test_ordinal_numbers_are_not_counts():
     got = signals(kiwi().tokenize("은행ㆍ제2금융권 등이 참여하는 제13회 포럼"))
     assert "number" in got.types and not {"count", "amount"} & got.types and not got.counters
