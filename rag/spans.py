@@ -12,7 +12,7 @@ import math
 import re
 
 from .question import Question
-from .text import APOSTROPHES, CURRENCY, PERCENT_UNITS, TIME_UNITS, english_unit, is_ordinal, is_short_year, kiwi
+from .text import APOSTROPHES, CURRENCY, PERCENT_UNITS, TIME_UNITS, english_unit, is_ordinal, is_short_year, is_year, kiwi
 
 
 DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -57,7 +57,7 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
             if unit is not None and unit.form != "년" and is_short_year(toks, i):
                 unit = None  # '26 추진: a year, and the noun after it is not its unit
             u = (unit.form.lower() if unit.tag == "SL" else unit.form) if unit is not None else None
-            year = re.fullmatch(r"(19|20)\d\d\.?", t.form) is not None  # "in 2026." ends a sentence
+            year = is_year(t.form)
             measure = unit is not None and unit.tag == "SL"
             # English units are words after the number: "40 million dollars", "20 percent", "12 new parks"
             en_kind, en_end = english_unit(toks, j + 1) if unit is None and not year else (None, j + 1)
@@ -72,10 +72,8 @@ def answer_spans(sentence: str, wants: str | None, counter: str | None) -> list[
             )
             if ok:
                 end = unit.end if unit is not None else toks[en_end - 1].end
-                if en_end > j + 1:  # English unit words: the full stop after them is the sentence's
-                    end = len(sentence[:end].rstrip(".,;:"))
-                if unit is None and year and sentence[end - 1] == ".":
-                    end -= 1  # the sentence's full stop is not the year's
+                if unit is None and (year or en_end > j + 1):  # "in 2026.", "40 million dollars."
+                    end = len(sentence[:end].rstrip(".,;:"))  # the sentence's full stop is not the span's
                 # a year written short keeps its apostrophe: '27년 and ’26.2월 are 2027 and 2026, not 27 years
                 short = wants == "time" and (is_short_year(toks, i) or re.fullmatch(r"\d\d\.\d{1,2}", t.form) is not None)
                 start = toks[i - 1].start if short and i > 0 and toks[i - 1].form in APOSTROPHES and toks[i - 1].end == t.start else t.start

@@ -202,6 +202,11 @@ def is_ordinal(toks: list, i: int) -> bool:
 APOSTROPHES = ("'", "’", "‘", "′", "`")
 
 
+def is_year(form: str) -> bool:
+    """A four-digit year, the full stop of a sentence it ends left aside ("in 2026.")."""
+    return YEAR.match(form.rstrip(".")) is not None
+
+
 def is_short_year(toks: list, i: int) -> bool:
     """The number at `toks[i]` is a year written short: two digits right after an apostrophe ('26, ’25),
     as policy documents date plans ("AI혁신펀드(900억원, ~'26)"), with nothing written onto it but 년
@@ -300,7 +305,7 @@ def signals(tokens) -> Signals:
         types.add("number")
         digits = tok.form.replace(",", "")
         numbers.add(digits)
-        year = YEAR.match(digits.rstrip(".")) is not None  # "in 2026." ends a sentence
+        year = is_year(digits)
         if year or is_short_year(toks, i):
             types.add("time")
         j = i + 1
